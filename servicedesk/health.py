@@ -1,0 +1,36 @@
+"""Liveness and readiness for load balancers: the process answers, the database
+answers, and the broker accepts a connection."""
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        return False
+
+
+def _broker_ok() -> bool:
+    from servicedesk.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    ok = all(checks.values())
+    return JsonResponse({"status": "ok" if ok else "degraded", **checks},
+                        status=200 if ok else 503)

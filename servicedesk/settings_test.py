@@ -1,0 +1,20 @@
+"""Settings for the test suite: the same settings, with Celery run inline (tests
+that need the real worker path start a worker process against Redis themselves),
+a fast password hasher and media files in a throw-away folder."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "true")
+
+from .settings import *  # noqa: E402,F403
+
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="servicedesk-test-media-")
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}

@@ -1,0 +1,113 @@
+"""Shared fixtures: the standard cast (merchant of shop A, the outsider merchant
+of shop B, an agent, an ops user) and helpers that build tickets in any state
+through the lifecycle module.
+
+``REQUIRE_SERVICES=1`` (set by CI) turns "service not available" skips into
+failures, so nothing skips silently where the services exist."""
+
+import os
+
+# Must be set before pytest-django creates the test database: Playwright runs an
+# event loop in the test thread (shared/RECIPES.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from tests.factories import (  # noqa: E402
+    MerchantFactory,
+    OrderFactory,
+    ServiceTypeFactory,
+    ShopFactory,
+    UserFactory,
+)
+from tickets import lifecycle  # noqa: E402
+
+
+def services_required() -> bool:
+    return os.environ.get("REQUIRE_SERVICES", "").lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str):
+    """Skip loudly on a developer machine without the service; fail in CI."""
+    if services_required():
+        pytest.fail(f"REQUIRE_SERVICES is set but {reason}", pytrace=False)
+    pytest.skip(f"SERVICE MISSING: {reason}")
+
+
+@pytest.fixture
+def require_postgres(db):
+    if connection.vendor != "postgresql":
+        skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def shop_a(db):
+    return ShopFactory(name="A店·潮流服饰")
+
+
+@pytest.fixture
+def shop_b(db):
+    return ShopFactory(name="B店·数码配件")
+
+
+@pytest.fixture
+def merchant(shop_a):
+    return MerchantFactory(username="merchant_a", membership__shop=shop_a)
+
+
+@pytest.fixture
+def outsider(shop_b):
+    """A merchant of another shop: must never see shop A's tickets."""
+    return MerchantFactory(username="merchant_b", membership__shop=shop_b)
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="agent", role="agent")
+
+
+@pytest.fixture
+def ops(db):
+    return UserFactory(username="ops", role="ops")
+
+
+@pytest.fixture
+def service_type(db):
+    return ServiceTypeFactory()
+
+
+@pytest.fixture
+def evidence_type(db):
+    return ServiceTypeFactory(code="return_refund", name_zh="退货退款", name_en="Return & refund",
+                              handling_hours=48, evidence_required=True)
+
+
+@pytest.fixture
+def order(shop_a):
+    return OrderFactory(shop=shop_a)
+
+
+@pytest.fixture
+def make_ticket(agent, service_type, shop_a):
+    """make_ticket(shop=..., service_type=..., content=..., now=...) -> pending ticket."""
+
+    def make(*, shop=None, order=None, service_type_=None, content="买家询问什么时候发货", now=None):
+        order = order or OrderFactory(shop=shop or shop_a)
+        return lifecycle.create_ticket(
+            actor=agent, order=order, service_type=service_type_ or service_type,
+            content=content, now=now,
+        )
+
+    return make
+
+
+@pytest.fixture
+def pending_ticket(make_ticket):
+    return make_ticket()
+
+
+@pytest.fixture
+def under_review_ticket(make_ticket, merchant):
+    ticket = make_ticket()
+    return lifecycle.reply(ticket, actor=merchant, body="今天下午发出，单号稍后更新")

@@ -1,0 +1,103 @@
+from django.contrib import admin
+
+from .models import Evidence, Order, ServiceType, Shop, ShopMembership, Ticket, TicketEvent
+
+
+class MembershipInline(admin.TabularInline):
+    model = ShopMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Shop)
+class ShopAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(ShopMembership)
+class ShopMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "shop", "created_at"]
+    list_filter = ["shop"]
+    search_fields = ["user__username", "shop__name"]
+    autocomplete_fields = ["user", "shop"]
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "handling_hours", "evidence_required",
+                    "is_active", "sort_order"]
+    list_editable = ["handling_hours", "evidence_required", "is_active", "sort_order"]
+    list_filter = ["is_active", "evidence_required"]
+    search_fields = ["code", "name_zh", "name_en"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "shop", "product_title", "amount", "shipping_status", "paid_at"]
+    list_filter = ["shipping_status", "shop"]
+    search_fields = ["=number", "tracking_number"]
+    list_select_related = ["shop"]
+    show_full_result_count = False
+
+
+class EventInline(admin.TabularInline):
+    """The audit trail is append-only: shown, never edited here."""
+
+    model = TicketEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Read-only on lifecycle fields: status moves only through tickets.lifecycle
+    (the pages), so the admin cannot bypass events and notifications."""
+
+    list_display = ["number", "shop", "order", "service_type", "status", "resolution",
+                    "deadline", "reject_count", "created_at"]
+    list_filter = ["status", "resolution", "service_type", "shop"]
+    search_fields = ["=number", "=order__number"]
+    list_select_related = ["shop", "order", "service_type"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ["number", "shop", "order", "service_type", "status", "resolution",
+                       "deadline", "created_by", "created_at", "first_replied_at",
+                       "last_replied_at", "reject_count", "closed_at", "content"]
+    inlines = [EventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "kind", "from_status", "to_status", "actor", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["=ticket__number"]
+    list_select_related = ["ticket", "actor"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["id", "event", "original_name", "size"]
+    readonly_fields = ["event", "image", "original_name", "size"]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,96 @@
+"""The one FilterSet for tickets (DESIGN §7): the list page, the export and any
+future API read the same query parameters through it, on top of
+``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from .models import ServiceType, Ticket, TicketStatus
+
+
+class DateOrDateTimeField(forms.Field):
+    """Accepts an ISO date (``2026-11-26``) or datetime (``2026-11-26T08:30``).
+    Naive values are in the shop's time zone. Returns ``(value, is_date)``."""
+
+    default_error_messages = {
+        "invalid": _("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)."),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        try:
+            parsed_dt = parse_datetime(value.replace(" ", "T")) if "T" in value or " " in value \
+                else None
+            if parsed_dt is not None:
+                if timezone.is_naive(parsed_dt):
+                    parsed_dt = timezone.make_aware(parsed_dt)
+                return parsed_dt, False
+            parsed_date = parse_date(value)
+        except ValueError:
+            parsed_date = None
+        if parsed_date is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed_date, True
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CreatedBoundFilter(django_filters.Filter):
+    """``created_after`` includes its whole day; ``created_before`` a date
+    includes that whole day too (people mean "up to and including 30 Nov")."""
+
+    field_class = DateOrDateTimeField
+
+    def __init__(self, *args, upper: bool, **kwargs):
+        self.upper = upper
+        super().__init__(*args, field_name="created_at", **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        moment, is_date = value
+        if not self.upper:
+            bound = _start_of_day(moment) if is_date else moment
+            return qs.filter(created_at__gte=bound)
+        if is_date:
+            return qs.filter(created_at__lt=_start_of_day(moment + dt.timedelta(days=1)))
+        return qs.filter(created_at__lte=moment)
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=TicketStatus.choices)
+    order_number = django_filters.CharFilter(
+        label=_("Order number"), field_name="order__number", lookup_expr="exact", max_length=32
+    )
+    number = django_filters.CharFilter(
+        label=_("Ticket number"), field_name="number", lookup_expr="exact", max_length=20
+    )
+    service_type = django_filters.ModelChoiceFilter(
+        label=_("Service type"),
+        queryset=ServiceType.objects.all(),
+        to_field_name="code",
+        field_name="service_type",
+    )
+    created_after = CreatedBoundFilter(label=_("Created from"), upper=False)
+    created_before = CreatedBoundFilter(label=_("Created to"), upper=True)
+
+    class Meta:
+        model = Ticket
+        fields = ["status", "order_number", "number", "service_type", "created_after",
+                  "created_before"]
+
+    def filter_queryset(self, queryset):
+        # Typed-in numbers often carry spaces from copy and paste.
+        for name in ("order_number", "number"):
+            if self.form.cleaned_data.get(name):
+                self.form.cleaned_data[name] = self.form.cleaned_data[name].strip()
+        return super().filter_queryset(queryset)

@@ -1,0 +1,236 @@
+"""Every ticket transition, and the only code that writes ``Ticket.status``.
+
+Each function is one transaction that locks the ticket row, re-reads its state
+from the locked row, checks role, state and deadline against a single ``now``,
+writes the ticket with ``update_fields``, appends a ``TicketEvent`` and creates
+the notifications. A committed transition therefore always has its event and
+notifications, a rolled-back one has neither (DESIGN §3, §6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from notifications.services import notify
+
+from . import roles
+from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
+from .models import (
+    EventKind,
+    Evidence,
+    Order,
+    Resolution,
+    ServiceType,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    new_ticket_number,
+)
+
+# Notification kinds, by the event that causes them (DESIGN §6).
+NOTIFICATION_FOR_EVENT = {
+    EventKind.CREATED: "new_ticket",
+    EventKind.REPLIED: "status_changed",
+    EventKind.APPROVED: "status_changed",
+    EventKind.AGREED: "status_changed",
+    EventKind.REJECTED: "rejected",
+    EventKind.TIMED_OUT: "timed_out",
+}
+
+
+def deadline_from(now: datetime, service_type: ServiceType) -> datetime:
+    """Calendar hours from the moment the ticket (re-)enters pending."""
+    return now + timedelta(hours=service_type.handling_hours)
+
+
+def _lock(ticket: Ticket | int) -> Ticket:
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("service_type", "shop", "order")
+        .get(pk=pk)
+    )
+
+
+def _record(ticket: Ticket, *, kind: EventKind, actor, from_status: str, now: datetime,
+            text: str = "") -> TicketEvent:
+    event = TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=ticket.status,
+        text=text,
+        created_at=now,
+    )
+    notify(ticket, NOTIFICATION_FOR_EVENT[kind], event=event, now=now)
+    return event
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise NotPermitted()
+
+
+def _require_text(value: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(message)
+    return value
+
+
+def create_ticket(*, actor, order: Order, service_type: ServiceType, content: str,
+                  now: datetime | None = None) -> Ticket:
+    _require(roles.can_create_tickets(actor))
+    content = _require_text(content, _("Describe what the buyer needs."))
+    if not service_type.is_active:
+        raise InvalidInput(_("This service type is no longer in use."))
+    now = now or timezone.now()
+    # The random number may (very rarely) collide with an existing one; the
+    # savepoint lets us draw again without losing the caller's transaction.
+    for attempt in range(5):
+        number = new_ticket_number(now)
+        try:
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    number=number,
+                    shop_id=order.shop_id,
+                    order=order,
+                    service_type=service_type,
+                    status=TicketStatus.PENDING,
+                    content=content,
+                    deadline=deadline_from(now, service_type),
+                    created_by=actor,
+                    created_at=now,
+                )
+                _record(ticket, kind=EventKind.CREATED, actor=actor, from_status="", now=now,
+                        text=content)
+                return ticket
+        except IntegrityError:
+            if attempt == 4 or not Ticket.objects.filter(number=number).exists():
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_evidence(files: Sequence[UploadedFile]) -> list[Evidence]:
+    """Write the images to storage before the row lock is taken (slow I/O never
+    happens while a ticket is locked); the caller deletes them on failure."""
+    stored = []
+    for upload in files:
+        evidence = Evidence(original_name=(upload.name or "")[:200], size=upload.size)
+        evidence.image.save(upload.name or "evidence", upload, save=False)
+        stored.append(evidence)
+    return stored
+
+
+def reply(ticket: Ticket | int, *, actor, body: str, evidence: Sequence[UploadedFile] = (),
+          now: datetime | None = None) -> Ticket:
+    """The merchant answers a pending ticket; it goes to review."""
+    _require(roles.is_merchant(actor))
+    body = _require_text(body, _("Write a reply."))
+    stored = _store_evidence(evidence)
+    try:
+        with transaction.atomic():
+            ticket = _lock(ticket)
+            now = now or timezone.now()
+            _require(ticket.shop_id == roles.shop_id_of(actor))
+            if ticket.status == TicketStatus.UNDER_REVIEW:
+                raise AlreadyReplied()
+            if ticket.status != TicketStatus.PENDING:
+                raise TransitionNotAllowed()
+            # The server's deadline decides, whether or not the sweep ran yet.
+            if now >= ticket.deadline:
+                raise DeadlinePassed()
+            if ticket.service_type.evidence_required and not stored:
+                raise InvalidInput(_("This service type requires at least one evidence image."))
+            ticket.status = TicketStatus.UNDER_REVIEW
+            ticket.deadline = None
+            ticket.first_replied_at = ticket.first_replied_at or now
+            ticket.last_replied_at = now
+            ticket.save(update_fields=["status", "deadline", "first_replied_at",
+                                       "last_replied_at"])
+            event = _record(ticket, kind=EventKind.REPLIED, actor=actor,
+                            from_status=TicketStatus.PENDING, now=now, text=body)
+            for item in stored:
+                item.event = event
+            Evidence.objects.bulk_create(stored)
+    except BaseException:
+        for item in stored:
+            item.image.delete(save=False)
+        raise
+    return ticket
+
+
+def approve(ticket: Ticket | int, *, actor, now: datetime | None = None) -> Ticket:
+    _require(roles.is_agent(actor))
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        now = now or timezone.now()
+        if ticket.status != TicketStatus.UNDER_REVIEW:
+            raise TransitionNotAllowed()
+        _close(ticket, Resolution.APPROVED, now)
+        _record(ticket, kind=EventKind.APPROVED, actor=actor,
+                from_status=TicketStatus.UNDER_REVIEW, now=now)
+    return ticket
+
+
+def reject(ticket: Ticket | int, *, actor, reason: str, now: datetime | None = None) -> Ticket:
+    """Back to the merchant with a reason and a fresh handling deadline."""
+    _require(roles.is_agent(actor))
+    reason = _require_text(reason, _("Give a reason for the rejection."))
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        now = now or timezone.now()
+        if ticket.status != TicketStatus.UNDER_REVIEW:
+            raise TransitionNotAllowed()
+        ticket.status = TicketStatus.PENDING
+        ticket.deadline = deadline_from(now, ticket.service_type)
+        ticket.reject_count += 1
+        ticket.save(update_fields=["status", "deadline", "reject_count"])
+        _record(ticket, kind=EventKind.REJECTED, actor=actor,
+                from_status=TicketStatus.UNDER_REVIEW, now=now, text=reason)
+    return ticket
+
+
+def close_as_agreed(ticket: Ticket | int, *, actor, note: str = "",
+                    now: datetime | None = None) -> Ticket:
+    _require(roles.is_agent(actor))
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        now = now or timezone.now()
+        if ticket.status not in (TicketStatus.PENDING, TicketStatus.UNDER_REVIEW):
+            raise TransitionNotAllowed()
+        from_status = ticket.status
+        _close(ticket, Resolution.AGREED, now)
+        _record(ticket, kind=EventKind.AGREED, actor=actor, from_status=from_status, now=now,
+                text=(note or "").strip())
+    return ticket
+
+
+def time_out(ticket: Ticket | int, *, now: datetime | None = None) -> Ticket:
+    """The platform closes a pending ticket whose deadline has passed."""
+    with transaction.atomic():
+        ticket = _lock(ticket)
+        now = now or timezone.now()
+        if ticket.status != TicketStatus.PENDING:
+            raise TransitionNotAllowed()
+        if now < ticket.deadline:
+            raise TransitionNotAllowed()
+        _close(ticket, Resolution.TIMED_OUT, now)
+        _record(ticket, kind=EventKind.TIMED_OUT, actor=None,
+                from_status=TicketStatus.PENDING, now=now)
+    return ticket
+
+
+def _close(ticket: Ticket, resolution: Resolution, now: datetime) -> None:
+    ticket.status = TicketStatus.CLOSED
+    ticket.resolution = resolution
+    ticket.deadline = None
+    ticket.closed_at = now
+    ticket.save(update_fields=["status", "resolution", "deadline", "closed_at"])

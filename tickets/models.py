@@ -1,0 +1,312 @@
+"""The ticket domain: shops, their orders, service types and service tickets.
+
+Nothing outside ``tickets.lifecycle`` writes ``Ticket.status`` (or the fields that
+move with it); the database constraints below catch anyone who tries anyway.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import TicketQuerySet
+
+
+class Shop(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShopMembership(models.Model):
+    """A merchant user belongs to exactly one shop (DESIGN §2)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_membership"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(_("joined at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shop membership")
+        verbose_name_plural = _("shop memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop}"
+
+
+class ServiceType(models.Model):
+    """Admin-editable catalogue; the handling-time page is rendered from it."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60)
+    handling_hours = models.PositiveIntegerField(_("handling time (hours)"))
+    evidence_required = models.BooleanField(_("evidence required"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("service type")
+        verbose_name_plural = _("service types")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(handling_hours__gt=0), name="servicetype_handling_hours_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless English is active)."""
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+class ShippingStatus(models.TextChoices):
+    NOT_SHIPPED = "not_shipped", _("Not shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    RETURNED = "returned", _("Returned")
+
+
+class Order(models.Model):
+    number = models.CharField(_("order number"), max_length=32, unique=True)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    product_title = models.CharField(_("product"), max_length=200)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    buyer_nickname = models.CharField(_("buyer nickname"), max_length=64)
+    paid_at = models.DateTimeField(_("paid at"))
+    shipping_status = models.CharField(
+        _("shipping status"),
+        max_length=20,
+        choices=ShippingStatus.choices,
+        default=ShippingStatus.NOT_SHIPPED,
+    )
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def buyer_masked(self) -> str:
+        """Merchants see the buyer's nickname masked, as the platform shows it."""
+        name = self.buyer_nickname
+        if len(name) <= 1:
+            return "*"
+        if len(name) == 2:
+            return name[0] + "*"
+        return name[0] + "*" * min(len(name) - 2, 4) + name[-1]
+
+
+class TicketStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    UNDER_REVIEW = "under_review", _("Under review")
+    CLOSED = "closed", _("Closed")
+
+
+class Resolution(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    TIMED_OUT = "timed_out", _("Timed out")
+    AGREED = "agreed", _("Agreement reached")
+
+
+def new_ticket_number(now=None) -> str:
+    """A 16-digit number people can read out on the phone: the creation date
+    (yymmdd, Shanghai) then 10 random digits, the first never 0 (numbers made by
+    ``seed_demo --tickets`` start their random part with 0, so they never clash)."""
+    local = timezone.localtime(now or timezone.now())
+    random_part = str(secrets.randbelow(9 * 10**9) + 10**9)
+    return local.strftime("%y%m%d") + random_part
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("ticket number"), max_length=20)
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="tickets")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="tickets")
+    service_type = models.ForeignKey(
+        ServiceType, on_delete=models.PROTECT, related_name="tickets"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=TicketStatus.choices, default=TicketStatus.PENDING
+    )
+    resolution = models.CharField(
+        _("resolution"), max_length=20, choices=Resolution.choices, blank=True, default=""
+    )
+    content = models.TextField(_("content"))
+    # Set on entering pending (create, reject); cleared on leaving it.
+    deadline = models.DateTimeField(_("handling deadline"), null=True, blank=True)
+    # The deadline a "due soon" reminder was sent for: one reminder per pending
+    # period, and a reject (new deadline) makes the next one possible again.
+    due_soon_sent_for = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    first_replied_at = models.DateTimeField(_("first reply at"), null=True, blank=True)
+    last_replied_at = models.DateTimeField(_("last reply at"), null=True, blank=True)
+    reject_count = models.PositiveIntegerField(_("reject count"), default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service ticket")
+        verbose_name_plural = _("service tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="ticket_number_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=TicketStatus.values), name="ticket_status_valid"
+            ),
+            # A resolution and a close time exactly when closed.
+            models.CheckConstraint(
+                condition=(
+                    Q(status=TicketStatus.CLOSED,
+                      resolution__in=Resolution.values,
+                      closed_at__isnull=False)
+                    | (~Q(status=TicketStatus.CLOSED) & Q(resolution="", closed_at__isnull=True))
+                ),
+                name="ticket_resolution_only_when_closed",
+            ),
+            # A running deadline exactly when pending.
+            models.CheckConstraint(
+                condition=(
+                    Q(status=TicketStatus.PENDING, deadline__isnull=False)
+                    | (~Q(status=TicketStatus.PENDING) & Q(deadline__isnull=True))
+                ),
+                name="ticket_deadline_only_when_pending",
+            ),
+        ]
+        indexes = [
+            # Merchant list tabs, newest first (keyset on created_at, id):
+            # WHERE shop_id = ? AND status = ? ORDER BY created_at DESC, id DESC
+            models.Index(fields=["shop", "status", "-created_at", "-id"],
+                         name="ticket_shop_status_created"),
+            # Merchant "all" tab: WHERE shop_id = ? ORDER BY created_at DESC, id DESC
+            models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
+            # Merchant pending tab, soonest deadline first:
+            # WHERE shop_id = ? AND deadline IS NOT NULL ORDER BY deadline, id
+            models.Index(fields=["shop", "deadline", "id"], name="ticket_shop_deadline",
+                         condition=Q(deadline__isnull=False)),
+            # Timeout sweep and the platform-wide pending tab:
+            # WHERE status = 'pending' AND deadline <= now ORDER BY deadline, id
+            models.Index(fields=["deadline", "id"], name="ticket_pending_deadline",
+                         condition=Q(status=TicketStatus.PENDING)),
+            # Agent/ops tabs across shops and the review queue:
+            # WHERE status = ? ORDER BY created_at DESC, id DESC
+            models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_created"),
+            # Agent/ops "all" tab and created_after/created_before across shops.
+            models.Index(fields=["-created_at", "-id"], name="ticket_created"),
+            # Review queue, oldest reply first:
+            # WHERE status = 'under_review' ORDER BY last_replied_at, id
+            models.Index(fields=["last_replied_at", "id"], name="ticket_review_queue",
+                         condition=Q(status=TicketStatus.UNDER_REVIEW)),
+            # Filter by service type within a shop: WHERE shop_id = ? AND service_type_id = ?
+            models.Index(fields=["shop", "service_type", "-created_at", "-id"],
+                         name="ticket_shop_type_created"),
+        ]
+        # The order_number filter joins Order.number (unique index) and then uses
+        # the automatic index on ticket.order_id.
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tickets:detail", args=[self.number])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TicketStatus.PENDING
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_pending and self.deadline <= (now or timezone.now())
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    REPLIED = "replied", _("Replied")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    AGREED = "agreed", _("Closed: agreement reached")
+    TIMED_OUT = "timed_out", _("Timed out")
+
+
+class TicketEvent(models.Model):
+    """Append-only audit trail: one row per transition. Stores codes, never
+    translated labels; pages translate at display time."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )  # None: the platform itself (timeout sweep)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=TicketStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=TicketStatus.choices)
+    text = models.TextField(_("text"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        # The detail page's thread: WHERE ticket_id = ? ORDER BY created_at, id
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_thread")]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"
+
+
+def evidence_upload_to(instance: "Evidence", filename: str) -> str:
+    # Never trust the client's file name beyond its extension.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.{ext}"
+
+
+class Evidence(models.Model):
+    """An image attached to a reply (at most four per reply; DESIGN §1)."""
+
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="evidence")
+    image = models.ImageField(_("image"), upload_to=evidence_upload_to)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        verbose_name = _("evidence image")
+        verbose_name_plural = _("evidence images")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name or self.image.name

@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "TicketQuerySet":
+        """The one scope every page, API call, filter and export starts from:
+        merchants see their own shop's tickets, agents and ops see all, anyone
+        else sees nothing. Joins what list and detail pages print."""
+        from .roles import Role, role_of, shop_id_of
+
+        role = role_of(user)
+        qs = self.select_related("shop", "order", "service_type")
+        if role == Role.MERCHANT:
+            return qs.filter(shop_id=shop_id_of(user))
+        if role in (Role.AGENT, Role.OPS, Role.ADMIN):
+            return qs
+        return qs.none()
+
+    def pending(self) -> "TicketQuerySet":
+        from .models import TicketStatus
+
+        return self.filter(status=TicketStatus.PENDING)
+
+    def due(self, now) -> "TicketQuerySet":
+        """Pending tickets whose handling deadline has passed."""
+        return self.pending().filter(deadline__lte=now)
