@@ -1,0 +1,120 @@
+"""The real Celery path: a worker process (optionally with beat) against Redis
+and the test database. Needs PostgreSQL (a second process must see the test
+database) and Redis; skips loudly without them, fails under REQUIRE_SERVICES."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or \
+    "redis://127.0.0.1:6379/0"
+
+
+def redis_available(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def test_database_url() -> str:
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:" \
+           f"{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, *, beat: bool, env: dict, log_path: Path):
+        self.beat, self.env, self.log_path = beat, env, log_path
+        self.proc = None
+
+    def start(self):
+        args = [sys.executable, "-m", "celery", "-A", "servicedesk", "worker",
+                "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        if self.beat:
+            args += ["-B", "--schedule", str(self.log_path.with_suffix(".beat"))]
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                                     start_new_session=True)
+        return self
+
+    def kill(self):
+        """SIGKILL the whole worker (main process and its pool children)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        """Warm shutdown: finish the current task, then exit."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db, tmp_path):
+    """celery_worker_factory(beat=False, **env) -> a started WorkerProcess.
+    Each call uses a fresh Redis database queue so runs do not see each
+    other's leftovers; every worker is stopped at the end of the test."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("the real-worker tests need PostgreSQL (DATABASE_URL=postgres://...)")
+    if not redis_available(REDIS_URL):
+        skip_or_fail(f"the real-worker tests need Redis at {REDIS_URL}")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    workers = []
+
+    def start(*, beat: bool = False, **extra_env) -> WorkerProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "REDIS_URL": REDIS_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "VAR_DIR": str(tmp_path / "var"),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            **{k: str(v) for k, v in extra_env.items()},
+        }
+        worker = WorkerProcess(beat=beat, env=env,
+                               log_path=tmp_path / f"worker{len(workers)}.log").start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.25, worker=None):
+    """Poll the database (through ``predicate``) until it holds or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    log = worker.log()[-4000:] if worker else ""
+    pytest.fail(f"condition not met within {timeout}s. Worker log tail:\n{log}")
