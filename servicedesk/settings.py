@@ -181,6 +181,32 @@ TICKET_SWEEP_BATCH_SIZE = env.int("TICKET_SWEEP_BATCH_SIZE", default=500)
 TICKET_SWEEP_TIME_BUDGET_SECONDS = env.float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50)
 TICKET_DUE_SOON_HOURS = env.float("TICKET_DUE_SOON_HOURS", default=2)
 
+# Periodic work, run by the one beat of the deployment (DESIGN §4). Task names are
+# fixed here; each app implements its own.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-ticket-deadlines": {
+        "task": "tickets.tasks.sweep_deadlines",
+        "schedule": TICKET_SWEEP_INTERVAL_SECONDS,
+    },
+    "prune-read-notifications": {
+        "task": "notifications.tasks.prune_read_notifications",
+        "schedule": 60 * 60,
+    },
+    "expire-old-exports": {
+        "task": "exports.tasks.expire_old_exports",
+        "schedule": 60 * 60,
+    },
+}
+
+# Notifications (DESIGN §6).
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
+NOTIFICATION_POLL_SECONDS = env.int("NOTIFICATION_POLL_SECONDS", default=30)
+
+# Exports (DESIGN §5).
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=50_000)
+EXPORT_COOLDOWN_SECONDS = env.int("EXPORT_COOLDOWN_SECONDS", default=60)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+
 # Evidence images on replies.
 EVIDENCE_MAX_FILES = 4
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)

@@ -13,5 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("notifications/", include("notifications.urls")),
+    path("exports/", include("exports.urls")),
     path("", include("tickets.urls")),
 ]

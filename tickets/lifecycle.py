@@ -69,7 +69,7 @@ def _record(ticket: Ticket, *, kind: EventKind, actor, from_status: str, now: da
         text=text,
         created_at=now,
     )
-    notify(ticket, NOTIFICATION_FOR_EVENT[kind], event=event, now=now)
+    notify(ticket, NOTIFICATION_FOR_EVENT[kind], now=now, event=event)
     return event
 
 
