@@ -35,7 +35,12 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class MerchantFactory(UserFactory):
-    role = "merchant"
+    # A plain ``role = "merchant"`` would replace the post-generation hook with a
+    # model field value (User() got unexpected keyword argument 'role').
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        self.groups.add(Group.objects.get(name=extracted or "merchant"))
+
     membership = factory.RelatedFactory(
         "tests.factories.MembershipFactory", factory_related_name="user"
     )
