@@ -5,6 +5,7 @@ pagination (tickets.pagination) and tab counts that stop counting at a bound.
 """
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,14 +44,11 @@ def capped_count(qs) -> int:
     return qs.order_by()[: COUNT_CAP + 1].count()
 
 
-def tab_counts(scope, params) -> dict:
-    """Counts per status for the user's scope and the current filters (all but
-    status). "All" is the sum of the three, so it costs no query; when a part
-    reached the cap, so does the sum."""
-    without_status = params.copy()
-    without_status.pop("status", None)
-    base = TicketFilter(without_status, queryset=scope).qs
-    counts = {status: capped_count(base.filter(status=status))
+def tab_counts(base, status_filter) -> dict:
+    """Counts per status for the user's scope and the current filters. "All"
+    is the sum of the three, so it costs no query; when a part reached the
+    cap, so does the sum."""
+    counts = {status: capped_count(status_filter.filter(base, status))
               for status in TicketStatus.values}
     counts[ALL] = sum(counts.values())
     return counts
@@ -86,15 +84,24 @@ def _ordered_scope(qs, tab: str):
 def ticket_list(request):
     user = request.user
     tab = request.GET.get("status") or default_tab(user)
+    # One FilterSet for everything but the status; its own status filter then
+    # picks the tab and counts the other tabs on the same filtered queryset.
     params = request.GET.copy()
-    for cursor_param in ("after", "before"):
-        params.pop(cursor_param, None)
-    if tab == ALL:
-        params.pop("status", None)
-    else:
-        params["status"] = tab
+    for name in ("status", "after", "before"):
+        params.pop(name, None)
     scope = Ticket.objects.visible_to(user)
     ticket_filter = TicketFilter(params, queryset=scope)
+    status_filter = ticket_filter.filters["status"]
+    valid = ticket_filter.is_valid()
+    if tab != ALL:
+        try:
+            status_filter.field.clean(tab)
+        except ValidationError as error:
+            ticket_filter.form.add_error("status", error)
+            valid = False
+    export_params = params.copy()
+    if tab != ALL:
+        export_params["status"] = tab
     context = {
         "filter": ticket_filter,
         "tab": tab,
@@ -102,19 +109,21 @@ def ticket_list(request):
         "count_cap": COUNT_CAP,
         "now_utc": timezone.now(),
         # The export button posts exactly the filter on screen, tab included.
-        "export_query": params.urlencode(),
+        "export_query": export_params.urlencode(),
         "default_tab": default_tab(user),
     }
-    if not ticket_filter.is_valid():
+    if not valid:
         return render(request, "tickets/list.html", {**context, "page": None}, status=400)
+    base = ticket_filter.qs
+    shown = base if tab == ALL else status_filter.filter(base, tab)
     try:
-        page = keyset_page(_ordered_scope(ticket_filter.qs, tab), after=request.GET.get("after"),
+        page = keyset_page(_ordered_scope(shown, tab), after=request.GET.get("after"),
                            before=request.GET.get("before"), **_page_order(tab))
     except InvalidCursor:
         context["cursor_error"] = _("This page link is not valid any more. Start again from "
                                     "the first page.")
         return render(request, "tickets/list.html", {**context, "page": None}, status=400)
-    context.update(page=page, tabs=tabs_with_counts(tab_counts(scope, params)))
+    context.update(page=page, tabs=tabs_with_counts(tab_counts(base, status_filter)))
     return render(request, "tickets/list.html", context)
 
 
