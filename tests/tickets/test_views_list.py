@@ -63,7 +63,8 @@ def test_agent_and_ops_see_every_shop(client, request, role, make_ticket, shop_b
 
 # --- tabs -----------------------------------------------------------------------
 
-def test_merchant_lands_on_pending_and_is_told_so(client, merchant, make_ticket, under_review_ticket):
+def test_merchant_lands_on_pending_and_is_told_so(client, merchant, make_ticket,
+                                                  under_review_ticket):
     pending = make_ticket()
     client.force_login(merchant)
     response = client.get(LIST)
@@ -119,7 +120,8 @@ def test_each_status_tab_shows_only_its_status(client, agent, make_ticket, under
 
 def test_pending_tab_is_sorted_by_deadline_soonest_first(client, merchant, make_ticket):
     slow = ServiceTypeFactory(code="invoice", name_zh="发票", name_en="Invoice", handling_hours=72)
-    fast = ServiceTypeFactory(code="address", name_zh="修改地址", name_en="Address", handling_hours=12)
+    fast = ServiceTypeFactory(code="address", name_zh="修改地址", name_en="Address",
+                              handling_hours=12)
     newest_but_slow = make_ticket(service_type_=slow)
     older_and_default = make_ticket(now=timezone.now() - dt.timedelta(hours=1))
     newest_and_fast = make_ticket(service_type_=fast)
