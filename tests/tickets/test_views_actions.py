@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from tickets import lifecycle
-from tickets.models import Evidence, EventKind, TicketStatus
+from tickets.models import EventKind, Evidence, TicketStatus
 
 T0 = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
 
