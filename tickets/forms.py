@@ -2,11 +2,9 @@
 errors); whether the action is allowed right now is the lifecycle's business."""
 
 from django import forms
-from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
+from .evidence import validate_evidence
 from .models import Order, ServiceType
 
 
@@ -14,17 +12,12 @@ class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class EvidenceField(forms.ImageField):
-    """Zero to EVIDENCE_MAX_FILES images. Each one is checked by its content
-    (Pillow opens and verifies it, as ImageField does), never by its file name."""
+class EvidenceField(forms.FileField):
+    """Zero to EVIDENCE_MAX_FILES images, checked by tickets.evidence (Pillow
+    decodes the content; file names and browser content types are not trusted),
+    so a bad file is a field error (400) before the lifecycle is called."""
 
     widget = MultipleImageInput
-
-    default_error_messages = {
-        "too_many": ngettext_lazy(
-            "Attach at most %(limit)d image.", "Attach at most %(limit)d images.", "limit"),
-        "too_big": _("%(name)s is larger than %(limit)s."),
-    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -32,28 +25,18 @@ class EvidenceField(forms.ImageField):
         self.widget.attrs.setdefault("accept", "image/*")
 
     def clean(self, data, initial=None):
-        files = [f for f in (data or []) if f] if isinstance(data, list | tuple) else \
-            ([data] if data else [])
-        limit = settings.EVIDENCE_MAX_FILES
-        if len(files) > limit:
-            raise forms.ValidationError(self.error_messages["too_many"] % {"limit": limit},
-                                        code="too_many")
-        cleaned = []
-        for upload in files:
-            # Size first: no need to decode a 50 MB file to refuse it.
-            if upload.size > settings.EVIDENCE_MAX_BYTES:
-                raise forms.ValidationError(
-                    self.error_messages["too_big"],
-                    code="too_big",
-                    params={"name": upload.name,
-                            "limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)},
-                )
-            cleaned.append(super().clean(upload, initial))
-        return cleaned
+        if isinstance(data, list | tuple):
+            files = [f for f in data if f]
+        else:
+            files = [data] if data else []
+        problems = validate_evidence(files)
+        if problems:
+            raise forms.ValidationError(problems)
+        return files
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 4}),
+    body = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}),
                            max_length=2000)
     evidence = EvidenceField(label=_("Evidence images"))
 

@@ -87,6 +87,7 @@ def test_reply_reject_reply_approve_round_trip(story, as_user, live_server, scre
 
     # The merchant finds the ticket by its order number and sees the countdown.
     merchant = as_user("merchant1", language)
+    screenshot(merchant, f"list-pending-{language}")
     merchant.fill("#id_order_number", ticket.order.number)
     merchant.get_by_role("button", name=text["filter"]).click()
     row = merchant.locator("table.tickets tbody tr")
@@ -108,6 +109,7 @@ def test_reply_reject_reply_approve_round_trip(story, as_user, live_server, scre
 
     # The agent finds it in the review queue and rejects it with a reason.
     agent = as_user("agent1", language)
+    screenshot(agent, f"list-agent-all-{language}")
     agent.goto(f"{live_server.url}/review/")
     expect(agent.get_by_role("link", name=ticket.number)).to_be_visible()
     screenshot(agent, f"review-{language}")
