@@ -214,7 +214,10 @@ class Ticket(models.Model):
                          condition=Q(deadline__isnull=False)),
             # Timeout sweep and the platform-wide pending tab:
             # WHERE status = 'pending' AND deadline <= now ORDER BY deadline, id
-            models.Index(fields=["deadline", "id"], name="ticket_pending_deadline",
+            # (status leads the columns although the condition fixes it: without
+            # statistics SQLite otherwise prefers ticket_status_created and sorts
+            # every pending ticket; with it the equality picks this index.)
+            models.Index(fields=["status", "deadline", "id"], name="ticket_pending_deadline",
                          condition=Q(status=TicketStatus.PENDING)),
             # Agent/ops tabs across shops and the review queue:
             # WHERE status = ? ORDER BY created_at DESC, id DESC
