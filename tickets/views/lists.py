@@ -71,10 +71,13 @@ def _page_order(tab: str) -> dict:
     return {"key": "created_at", "descending": True}
 
 
-def _ordered_scope(qs, tab: str):
-    if tab == TicketStatus.PENDING:
+def _ordered_scope(qs, tab: str, *, first_page: bool):
+    if tab == TicketStatus.PENDING and first_page:
         # Always true (a database constraint), but saying it lets SQLite use the
-        # partial index on (shop, deadline, id) WHERE deadline IS NOT NULL.
+        # partial index on (shop, deadline, id) WHERE deadline IS NOT NULL
+        # instead of sorting the shop's pending tickets. Only on the first page:
+        # a cursor's deadline bound implies it already, and repeating it there
+        # makes PostgreSQL misjudge the row count and sort 15,000 rows (160 ms).
         return qs.filter(deadline__isnull=False)
     return qs
 
@@ -117,8 +120,9 @@ def ticket_list(request):
     base = ticket_filter.qs
     shown = base if tab == ALL else status_filter.filter(base, tab)
     try:
-        page = keyset_page(_ordered_scope(shown, tab), after=request.GET.get("after"),
-                           before=request.GET.get("before"), **_page_order(tab))
+        after, before = request.GET.get("after"), request.GET.get("before")
+        page = keyset_page(_ordered_scope(shown, tab, first_page=not (after or before)),
+                           after=after, before=before, **_page_order(tab))
     except InvalidCursor:
         context["cursor_error"] = _("This page link is not valid any more. Start again from "
                                     "the first page.")
