@@ -213,6 +213,7 @@ def test_language_switch_sticks(client, merchant, pending_ticket):
     assert "待处理" in client.get("/tickets/").content.decode()
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/tickets/"})
     assert response.status_code == 302 and response["Location"] == "/tickets/"
+    assert response.cookies["django_language"]["max-age"] >= 60 * 60 * 24 * 365
     html = client.get("/tickets/").content.decode()
     assert '<html lang="en">' in html and "Pending" in html and "left" in html
     assert "待处理" not in html
