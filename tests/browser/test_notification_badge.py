@@ -67,6 +67,7 @@ def test_merchant_sees_a_rejection_arrive_without_reload_and_reads_it(
         page.wait_for_url(f"{live_server.url}/notifications/")
         newest = page.locator("li.notification.unread a.notification-link").first
         expect(newest).to_contain_text("物流单号查询不到")
+        screenshot(page, "notification-list")
         newest.click()
         page.wait_for_url(f"{live_server.url}/tickets/{under_review_ticket.number}/")
         expect(page.locator("#notification-badge [data-unread]")).to_have_text(str(before))

@@ -256,3 +256,9 @@ def test_reject_reaches_the_merchants_badge(merchant_client, merchant, agent,
     lifecycle.reject(under_review_ticket, actor=agent, reason="单号无效")
     after = badge_number(merchant_client.get("/notifications/badge/").content.decode())
     assert after == before + 1
+
+
+def test_admin_lists_notifications(admin_client, three_notifications):
+    response = admin_client.get("/admin/notifications/notification/")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="field-kind"') == 4
