@@ -26,8 +26,9 @@ def _list_context(request) -> dict:
         .order_by("-created_at", "-id")
     )
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    # "Mark all as read" covers what existed when the page was built (see the form).
-    if page.number == 1 or not page.object_list:
+    # "Mark all as read" covers what existed when the page was built (see the form);
+    # on the first page its newest row is already at hand.
+    if page.number == 1:
         newest_id = page.object_list[0].pk if page.object_list else None
     else:
         newest_id = notifications.values_list("pk", flat=True).first()

@@ -262,3 +262,13 @@ def test_admin_lists_notifications(admin_client, three_notifications):
     response = admin_client.get("/admin/notifications/notification/")
     assert response.status_code == 200
     assert response.content.decode().count('class="field-kind"') == 4
+
+
+def test_mark_all_read_from_a_later_page_covers_the_newer_pages_too(merchant_client, merchant,
+                                                                   make_ticket):
+    for _ in range(25):
+        make_ticket()
+    html = merchant_client.get("/notifications/?page=2").content.decode()
+    up_to = re.search(r'name="up_to" value="(\d+)"', html).group(1)
+    merchant_client.post("/notifications/read-all/", {"up_to": up_to})
+    assert unread(merchant) == 0
