@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export
+.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export \
+	bench-notifications
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -39,3 +40,9 @@ test: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# Unread count with many notifications, and notify_many against a per-ticket loop.
+# Adds bench users and notifications to the configured database (DATABASE_URL).
+bench-notifications: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench_notifications $(BENCH_ARGS)
