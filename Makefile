@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export
+.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export \
+	bench-notifications
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -48,3 +49,9 @@ BENCH_PAGES_ARGS ?= --tickets 1000000
 bench-pages: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_PAGES_ARGS)
+
+# Unread count with many notifications, and notify_many against a per-ticket loop.
+# Adds bench users and notifications to the configured database (DATABASE_URL).
+bench-notifications: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench_notifications $(BENCH_ARGS)
