@@ -108,7 +108,11 @@ def test_reply_reject_reply_approve_round_trip(story, as_user, live_server, scre
     expect(merchant.locator(".msg-success")).to_have_text(text["sent"])
     expect(merchant.locator(".thumbs img")).to_have_count(1)
     # The thumbnail is really served (the guarded evidence view answers with the image).
-    assert merchant.locator(".thumbs img").evaluate("img => img.naturalWidth") == 64
+    thumb = merchant.locator(".thumbs img")
+    thumb.scroll_into_view_if_needed()  # thumbnails load lazily
+    merchant.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                               arg=thumb.element_handle())
+    assert thumb.evaluate("img => img.naturalWidth") == 64
 
     # The agent finds it in the review queue and rejects it with a reason.
     agent = as_user("agent1", language)
