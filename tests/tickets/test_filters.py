@@ -161,3 +161,16 @@ def test_an_order_of_another_shop_gives_no_rows_not_an_error(as_merchant, ticket
     response = as_merchant(order_number=other.number)
     assert response.status_code == 200
     assert numbers(response) == set()
+
+
+ODD_VALUES = ["\x00", "'; DROP TABLE tickets_ticket; --", "９９", "2026-02-30", "2026-11-26T25:61",
+              "-1", "1e309", "𠀀" * 40, " "]
+
+
+@pytest.mark.parametrize("param", ["status", "order_number", "number", "service_type",
+                                   "created_after", "created_before", "after", "before"])
+def test_odd_input_is_never_a_500(client, merchant, tickets, param):
+    client.force_login(merchant)
+    for value in ODD_VALUES:
+        response = client.get(LIST, {param: value})
+        assert response.status_code in (200, 400), (param, value)
