@@ -182,3 +182,18 @@ def test_pages_on_a_phone(story, browser, live_server, login, screenshot):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "detail-phone-zh-hans")
     context.close()
+
+
+def test_login_and_handling_time_pages(story, browser, live_server, login, screenshot):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    screenshot(page, "login-zh-hans")
+    login(page, demo.User.objects.get(username="merchant1"), password=demo.DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/handling-times/")
+    rows = page.locator("table.tickets tbody tr")
+    expect(rows).to_have_count(ServiceType.objects.filter(is_active=True).count())
+    expect(rows.first).to_contain_text("催发货")
+    screenshot(page, "handling-times-zh-hans")
+    context.close()
