@@ -1,0 +1,124 @@
+"""Export pages (DESIGN §5, §7): the job list with the new-export form, the
+polled progress row, and the download. Agents and users without a role get
+403 on all of them; a job that is not yours is 404."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tickets import roles
+from tickets.errors import NotPermitted, TicketError
+from tickets.filters import TicketFilter
+
+from .errors import ExportCooldownActive, InvalidExportFilter
+from .models import ExportJob, ExportStatus
+from .requests import filter_params_from, request_export
+
+JOBS_PER_PAGE = 20
+
+
+def _require_exporter(user) -> None:
+    if not roles.can_export(user):
+        raise NotPermitted(_("Only merchants and operations staff can export tickets."))
+
+
+def _jobs_visible_to(user):
+    """Ops see every job; everyone else only their own."""
+    jobs = ExportJob.objects.select_related("requester", "shop")
+    return jobs if roles.is_ops(user) else jobs.filter(requester=user)
+
+
+def _forbidden(request, error: TicketError):
+    return render(request, "exports/message.html", {"message": error.message},
+                  status=error.status_code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_list(request):
+    try:
+        _require_exporter(request.user)
+    except NotPermitted as error:
+        return _forbidden(request, error)
+    if request.method == "POST":
+        return _create(request)
+    return _render_list(request, form_data=request.GET or None)
+
+
+def _create(request):
+    params = filter_params_from(request.POST)
+    try:
+        job = request_export(user=request.user, params=params, language=get_language())
+    except TicketError as error:
+        response = _render_list(request, form_data=request.POST, error=error,
+                                status=error.status_code)
+        if isinstance(error, ExportCooldownActive):
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    messages.success(request, ngettext(
+        "Export started: %(count)s ticket. The file appears below when it is ready.",
+        "Export started: %(count)s tickets. The file appears below when it is ready.",
+        job.matched_count,
+    ) % {"count": f"{job.matched_count:,}"})
+    return redirect("exports:list", permanent=False)
+
+
+def _render_list(request, *, form_data, error=None, status=200):
+    page = Paginator(_jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    ticket_filter = TicketFilter(form_data)
+    if isinstance(error, InvalidExportFilter):
+        ticket_filter.is_valid()  # show the field errors next to the fields
+    return render(request, "exports/list.html", {
+        "page": page,
+        "jobs": page.object_list,
+        "filter_form": ticket_filter.form,
+        "error": error,
+        "max_rows": settings.EXPORT_MAX_ROWS,
+        "sees_all": roles.is_ops(request.user),
+    }, status=status)
+
+
+@login_required
+@require_GET
+def job_row(request, pk: int):
+    """The job's table row, polled by htmx while the job is queued or running."""
+    try:
+        _require_exporter(request.user)
+    except NotPermitted as error:
+        return _forbidden(request, error)
+    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    return render(request, "exports/_job_row.html",
+                  {"job": job, "sees_all": roles.is_ops(request.user)})
+
+
+@login_required
+@require_GET
+def download(request, pk: int):
+    try:
+        _require_exporter(request.user)
+    except NotPermitted as error:
+        return _forbidden(request, error)
+    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    if job.status == ExportStatus.EXPIRED or (job.status == ExportStatus.DONE
+                                              and not job.file.storage.exists(job.file.name)):
+        return render(request, "exports/message.html", {
+            "message": ngettext(
+                "This export has expired: files are kept for %(days)d day. "
+                "Start a new export from the ticket list.",
+                "This export has expired: files are kept for %(days)d days. "
+                "Start a new export from the ticket list.",
+                settings.EXPORT_RETENTION_DAYS,
+            ) % {"days": settings.EXPORT_RETENTION_DAYS},
+        }, status=410)
+    if job.status != ExportStatus.DONE:
+        message = (_("This export failed and has no file.") if job.status == ExportStatus.FAILED
+                   else _("This export is not finished yet."))
+        return render(request, "exports/message.html", {"message": message}, status=409)
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
