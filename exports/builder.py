@@ -50,9 +50,10 @@ def export_rows(job: ExportJob, columns: list[writer.Column]):
 def file_name_for(job: ExportJob) -> str:
     """服务单导出_<shop or all>_<yyyymmdd-HHMMSS>.xlsx, in the requester's language,
     stamped with the request time in the shop's time zone."""
+    prefix = _("ticket-export")
     scope = job.shop.name if job.shop_id else _("all")
     stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M%S")
-    return get_valid_filename(f"{_('ticket-export')}_{scope}_{stamp}.xlsx")
+    return get_valid_filename(f"{prefix}_{scope}_{stamp}.xlsx")
 
 
 def run_export(job_id: int) -> ExportJob | None:

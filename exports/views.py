@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import roles
 from tickets.errors import NotPermitted, TicketError
@@ -52,12 +54,18 @@ def export_list(request):
 
 
 def _create(request):
-    params = filter_params_from(request.POST)
+    # The export page's form posts the filter as fields; the list page's button
+    # (htmx, inside the list's GET form) posts it in the query string.
+    params = {**filter_params_from(request.GET), **filter_params_from(request.POST)}
     try:
         job = request_export(user=request.user, params=params, language=get_language())
     except TicketError as error:
-        response = _render_list(request, form_data=request.POST, error=error,
-                                status=error.status_code)
+        if request.htmx:
+            response = render(request, "exports/_request_refused.html", {"error": error},
+                              status=error.status_code)
+        else:
+            response = _render_list(request, form_data=params, error=error,
+                                    status=error.status_code)
         if isinstance(error, ExportCooldownActive):
             response["Retry-After"] = str(error.retry_after)
         return response
@@ -66,6 +74,8 @@ def _create(request):
         "Export started: %(count)s tickets. The file appears below when it is ready.",
         job.matched_count,
     ) % {"count": f"{job.matched_count:,}"})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("exports:list"))
     return redirect("exports:list", permanent=False)
 
 

@@ -10,6 +10,7 @@ spreadsheet would run as a formula (written as an explicit, quote-prefixed
 string cell).
 """
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
@@ -56,7 +57,7 @@ def columns_for(language: str) -> list[Column]:
         Column(_("Status"), "status", LABEL, labels=TicketStatus),
         Column(_("Resolution"), "resolution", LABEL, labels=Resolution),
         Column(_("Created time"), "created_at", DATETIME, width=20),
-        Column(_("Deadline"), "deadline", DATETIME, width=20),
+        Column(_("Handling deadline"), "deadline", DATETIME, width=20),
         Column(_("First reply time"), "first_replied_at", DATETIME, width=20),
         Column(_("Last reply time"), "last_replied_at", DATETIME, width=20),
         Column(_("Reject count"), "reject_count", NUMBER, width=10),
@@ -97,15 +98,31 @@ def write_workbook(
     convert = _row_converter(columns, sheet)
     append = sheet.append
     written = 0
-    for row in rows:
-        if written == max_rows:
-            raise RowLimitExceeded()
-        append(convert(row))
-        written += 1
-        if on_progress is not None and written % progress_every == 0:
-            on_progress(written)
+    try:
+        for row in rows:
+            if written == max_rows:
+                raise RowLimitExceeded()
+            append(convert(row))
+            written += 1
+            if on_progress is not None and written % progress_every == 0:
+                on_progress(written)
+    except BaseException:
+        _abandon(sheet)
+        raise
     workbook.save(out)
     return written
+
+
+def _abandon(sheet) -> None:
+    """Close a sheet that will never be saved. openpyxl spools it to a temporary
+    file that only ``save`` removes; a long-lived worker must not collect them.
+    (``_writer`` is openpyxl's; it has no public way to discard a sheet.)"""
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer_ = getattr(sheet, "_writer", None)
+    if writer_ is not None:
+        with contextlib.suppress(Exception):
+            writer_.cleanup()
 
 
 def _row_converter(columns: list[Column], sheet) -> Callable[[tuple], list]:
