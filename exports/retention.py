@@ -13,10 +13,11 @@ from .models import ExportJob, ExportStatus
 BATCH_SIZE = 500
 
 
-def expire_old_exports(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
+def expire_old_exports(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Expire one batch of done jobs finished before the retention cut-off.
     Returns how many were expired; the periodic task runs until a batch is short."""
     now = now or timezone.now()
+    batch_size = batch_size or BATCH_SIZE
     cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
     jobs = list(
         ExportJob.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
