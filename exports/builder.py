@@ -12,6 +12,7 @@ import tempfile
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
@@ -32,7 +33,7 @@ PROGRESS_EVERY = 5000
 MAX_ATTEMPTS = 3
 
 
-def export_rows(job: ExportJob, columns: list[writer.Column]):
+def export_rows(job: ExportJob, selections: list):
     """The job's rows, exactly the list's: the same FilterSet on the same scope and
     the list's order, joined fields read in the same query. One row more than
     the cap is asked for, so a grown result is noticed instead of cut."""
@@ -42,7 +43,7 @@ def export_rows(job: ExportJob, columns: list[writer.Column]):
         raise ValueError(f"stored filter no longer valid: {ticket_filter.errors.as_json()}")
     queryset = (
         ticket_filter.qs.order_by("-created_at", "-id")
-        .values_list(*[c.field for c in columns])[: settings.EXPORT_MAX_ROWS + 1]
+        .values_list(*selections)[: settings.EXPORT_MAX_ROWS + 1]
     )
     return queryset.iterator(chunk_size=writer.CHUNK_SIZE)
 
@@ -95,6 +96,7 @@ def run_export(job_id: int) -> ExportJob | None:
 
 def _build_file(job: ExportJob) -> tuple[str, int]:
     columns = writer.columns_for(job.language)
+    selections, datetimes_are_local = writer.selections(columns, vendor=connection.vendor)
 
     def record_progress(rows: int) -> None:
         ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(rows_written=rows)
@@ -103,9 +105,9 @@ def _build_file(job: ExportJob) -> tuple[str, int]:
     # storage in one piece: the storage never holds a half-written file.
     with tempfile.TemporaryFile(suffix=".xlsx") as spool:
         written = writer.write_workbook(
-            export_rows(job, columns), spool, columns=columns,
+            export_rows(job, selections), spool, columns=columns,
             max_rows=settings.EXPORT_MAX_ROWS, on_progress=record_progress,
-            progress_every=PROGRESS_EVERY,
+            progress_every=PROGRESS_EVERY, datetimes_are_local=datetimes_are_local,
         )
         spool.seek(0)
         name = default_storage.save(f"{job.storage_folder}/{file_name_for(job)}", File(spool))
