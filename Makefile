@@ -39,3 +39,22 @@ test: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# The export benchmark (exports/management/commands/bench_export.py): our task
+# against bare openpyxl and django-import-export. django-import-export is a
+# contender, not a dependency: it is installed only into this separate
+# virtualenv. Uses DATABASE_URL when set (e.g. PostgreSQL), else its own SQLite
+# file; the 50,000 benchmark tickets are created on first use.
+BENCH_VENV ?= var/bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_DATABASE_URL ?= $(or $(DATABASE_URL),sqlite:///$(CURDIR)/var/bench-export.sqlite3)
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+	$(BENCH_PY) -m pip install -q -e . 'django-import-export>=4.3,<5' 'tablib[xlsx]>=3.6'
+	touch $@
+
+bench-export: $(BENCH_VENV)/.installed
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py bench_export $(BENCH_ARGS)

@@ -272,13 +272,13 @@ def _run_import_export(rows: int) -> dict:
     from import_export import resources
     from import_export.formats.base_formats import XLSX
 
-    fields = [c.field for c in writer.columns_for(LANGUAGE)]
+    field_names = tuple(c.field for c in writer.columns_for(LANGUAGE))
 
     class TicketExportResource(resources.ModelResource):
         class Meta:
             model = Ticket
-            fields = tuple(fields)
-            export_order = tuple(fields)
+            fields = field_names
+            export_order = field_names
 
     _user, scope = _scope()
     with tempfile.TemporaryFile() as out:
