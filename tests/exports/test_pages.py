@@ -64,7 +64,8 @@ def test_list_shows_progress_error_and_download_link(client, merchant):
     running = ExportJob.objects.create(requester=merchant, language="en", matched_count=10_000,
                                        status=ExportStatus.RUNNING, rows_written=2_500)
     failed = ExportJob.objects.create(requester=merchant, language="en", matched_count=5,
-                                      status=ExportStatus.FAILED, error="导出失败（OSError），请重试。")
+                                      status=ExportStatus.FAILED,
+                                      error="导出失败（OSError），请重试。")
     done = done_job(merchant)
     client.force_login(merchant)
     html = client.get("/exports/").content.decode()
