@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--rows", type=int, default=50_000)
-        parser.add_argument("--repeat", type=int, default=3,
+        parser.add_argument("--repeat", type=int, default=5,
                             help="runs per contender; the median is reported")
         parser.add_argument("--only", choices=CONTENDERS, action="append",
                             help="measure only these contenders")
@@ -125,6 +125,13 @@ class Command(BaseCommand):
             ok = value <= target if op == "<=" else value >= target
             self.stdout.write(f"{name:<16} {value:8.2f}  target {op} {target:<5} "
                               f"{'OK' if ok else 'MISSED'}")
+        if "floor" in results and "task" in results:
+            # (a) and (b) run back to back in each round: their ratio per round is
+            # less exposed to load changing between rounds on a shared machine.
+            paired = [b["seconds"] / a["seconds"]
+                      for a, b in zip(results["floor"], results["task"], strict=True)]
+            self.stdout.write(f"(b)/(a) per round: {', '.join(f'{r:.2f}' for r in paired)} "
+                              f"(median {statistics.median(paired):.2f})")
 
 
 def _peak_rss_mb() -> float:
