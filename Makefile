@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export
+.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export \
+	bench-notifications
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -39,6 +40,12 @@ test: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# Unread count with many notifications, and notify_many against a per-ticket loop.
+# Adds bench users and notifications to the configured database (DATABASE_URL).
+bench-notifications: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bench_notifications $(BENCH_ARGS)
 
 # The export benchmark (exports/management/commands/bench_export.py): our task
 # against bare openpyxl and django-import-export. django-import-export is a
