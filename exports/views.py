@@ -2,6 +2,8 @@
 polled progress row, and the download. Agents and users without a role get
 403 on all of them; a job that is not yours is 404."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,9 +27,19 @@ from .requests import filter_params_from, request_export
 JOBS_PER_PAGE = 20
 
 
-def _require_exporter(user) -> None:
-    if not roles.can_export(user):
-        raise NotPermitted(_("Only merchants and operations staff can export tickets."))
+def exporters_only(view):
+    """Logged in, and a merchant or ops (or admin): everyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not roles.can_export(request.user):
+            error = NotPermitted(_("Only merchants and operations staff can export tickets."))
+            return render(request, "exports/message.html", {"message": error.message},
+                          status=error.status_code)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _jobs_visible_to(user):
@@ -36,18 +48,9 @@ def _jobs_visible_to(user):
     return jobs if roles.is_ops(user) else jobs.filter(requester=user)
 
 
-def _forbidden(request, error: TicketError):
-    return render(request, "exports/message.html", {"message": error.message},
-                  status=error.status_code)
-
-
-@login_required
+@exporters_only
 @require_http_methods(["GET", "POST"])
 def export_list(request):
-    try:
-        _require_exporter(request.user)
-    except NotPermitted as error:
-        return _forbidden(request, error)
     if request.method == "POST":
         return _create(request)
     return _render_list(request, form_data=request.GET or None)
@@ -95,26 +98,18 @@ def _render_list(request, *, form_data, error=None, status=200):
     }, status=status)
 
 
-@login_required
+@exporters_only
 @require_GET
 def job_row(request, pk: int):
     """The job's table row, polled by htmx while the job is queued or running."""
-    try:
-        _require_exporter(request.user)
-    except NotPermitted as error:
-        return _forbidden(request, error)
     job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
     return render(request, "exports/_job_row.html",
                   {"job": job, "sees_all": roles.is_ops(request.user)})
 
 
-@login_required
+@exporters_only
 @require_GET
 def download(request, pk: int):
-    try:
-        _require_exporter(request.user)
-    except NotPermitted as error:
-        return _forbidden(request, error)
     job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
     if job.status == ExportStatus.EXPIRED or (job.status == ExportStatus.DONE
                                               and not job.file.storage.exists(job.file.name)):
