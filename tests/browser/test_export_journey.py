@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from exports.models import ExportJob
 from exports.tasks import build_export
-from tests.exports.conftest import role_groups  # noqa: F401
+from tests.exports.conftest import read_rows, role_groups  # noqa: F401
 from tickets import lifecycle
 
 pytestmark = pytest.mark.browser
@@ -82,3 +82,29 @@ def test_merchant_exports_filtered_tickets_and_downloads_the_file(
     expect(error).to_contain_text(re.compile(r"请 \d+ 秒后再试"))
     screenshot(page, "export-cooldown")
     assert ExportJob.objects.count() == 1 and broker == []
+
+
+def test_export_button_on_the_ticket_list_exports_the_lists_filter(
+        page, live_server, login, screenshot, broker, merchant, make_ticket):
+    """The 导出 button inside the list's filter form (the pages issue includes
+    exports/_export_button.html there) posts the filter on screen, tab included."""
+    pending = make_ticket()
+    lifecycle.reply(make_ticket(), actor=merchant, body="已发货")  # under review: not exported
+
+    login(page, merchant)
+    page.goto(f"{live_server.url}/tickets/?status=pending")
+    page.click("[data-testid=export-button]")
+    page.wait_for_url(f"{live_server.url}/exports/")  # HX-Redirect
+    job = ExportJob.objects.get()
+    assert job.filter_params == {"status": "pending"} and job.matched_count == 1
+    assert broker == [(job.pk,)]
+    build_export.apply(args=broker.pop())
+    sheet_numbers = [row[0] for row in read_rows(ExportJob.objects.get())[1:]]
+    assert sheet_numbers == [pending.number]
+
+    # Within the minute: the refusal appears next to the button, page unchanged.
+    page.goto(f"{live_server.url}/tickets/?status=pending")
+    page.click("[data-testid=export-button]")
+    expect(page.locator(".export-feedback")).to_contain_text(re.compile(r"请 \d+ 秒后再试"))
+    assert page.url.endswith("/tickets/?status=pending")
+    screenshot(page, "export-button-cooldown")
