@@ -12,7 +12,17 @@ from django.views.decorators.http import require_POST
 from .. import lifecycle, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..http import perform
+from ..models import Ticket
 from .detail import render_detail, visible_ticket
+
+
+def _ticket_for(request, number, may_act) -> Ticket:
+    """The ticket the user may see (404 for anyone else's), then the role (403):
+    another shop's ticket is never revealed, even to the wrong role."""
+    ticket = visible_ticket(request, number)
+    if not may_act(request.user):
+        raise PermissionDenied
+    return ticket
 
 
 def _act(request, ticket, action, *, success: str, **forms):
@@ -24,29 +34,30 @@ def _act(request, ticket, action, *, success: str, **forms):
     return perform(request, action, success=success, on_error=on_error)
 
 
+def _act_on_form(request, ticket, form_name: str, form, action, *, success: str):
+    """400 with field errors for a bad form, else ``action(cleaned_data)``."""
+    if not form.is_valid():
+        return render_detail(request, ticket, status=400, **{form_name: form})
+    return _act(request, ticket, lambda: action(form.cleaned_data), success=success,
+                **{form_name: form})
+
+
 @require_POST
 @login_required
 def reply(request, number):
-    ticket = visible_ticket(request, number)
-    if not roles.is_merchant(request.user):
-        raise PermissionDenied
-    form = ReplyForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return render_detail(request, ticket, status=400, reply_form=form)
-    return _act(
-        request, ticket,
-        lambda: lifecycle.reply(ticket, actor=request.user, body=form.cleaned_data["body"],
-                                evidence=form.cleaned_data["evidence"]),
-        success=_("Your reply was sent for review."), reply_form=form,
+    ticket = _ticket_for(request, number, roles.is_merchant)
+    return _act_on_form(
+        request, ticket, "reply_form", ReplyForm(request.POST, request.FILES),
+        lambda data: lifecycle.reply(ticket, actor=request.user, body=data["body"],
+                                     evidence=data["evidence"]),
+        success=_("Your reply was sent for review."),
     )
 
 
 @require_POST
 @login_required
 def approve(request, number):
-    ticket = visible_ticket(request, number)
-    if not roles.is_agent(request.user):
-        raise PermissionDenied
+    ticket = _ticket_for(request, number, roles.is_agent)
     return _act(request, ticket, lambda: lifecycle.approve(ticket, actor=request.user),
                 success=_("The reply was approved and the ticket closed."))
 
@@ -54,31 +65,20 @@ def approve(request, number):
 @require_POST
 @login_required
 def reject(request, number):
-    ticket = visible_ticket(request, number)
-    if not roles.is_agent(request.user):
-        raise PermissionDenied
-    form = RejectForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, ticket, status=400, reject_form=form)
-    return _act(
-        request, ticket,
-        lambda: lifecycle.reject(ticket, actor=request.user, reason=form.cleaned_data["reason"]),
-        success=_("The reply was rejected; the merchant has a new deadline."), reject_form=form,
+    ticket = _ticket_for(request, number, roles.is_agent)
+    return _act_on_form(
+        request, ticket, "reject_form", RejectForm(request.POST),
+        lambda data: lifecycle.reject(ticket, actor=request.user, reason=data["reason"]),
+        success=_("The reply was rejected; the merchant has a new deadline."),
     )
 
 
 @require_POST
 @login_required
 def close(request, number):
-    ticket = visible_ticket(request, number)
-    if not roles.is_agent(request.user):
-        raise PermissionDenied
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        return render_detail(request, ticket, status=400, close_form=form)
-    return _act(
-        request, ticket,
-        lambda: lifecycle.close_as_agreed(ticket, actor=request.user,
-                                          note=form.cleaned_data["note"]),
-        success=_("The ticket was closed as agreement reached."), close_form=form,
+    ticket = _ticket_for(request, number, roles.is_agent)
+    return _act_on_form(
+        request, ticket, "close_form", CloseForm(request.POST),
+        lambda data: lifecycle.close_as_agreed(ticket, actor=request.user, note=data["note"]),
+        success=_("The ticket was closed as agreement reached."),
     )
