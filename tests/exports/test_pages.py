@@ -226,3 +226,15 @@ def test_htmx_refusal_is_a_fragment_with_the_status_and_retry_after(
     assert response.status_code == 429 and int(response["Retry-After"]) > 55
     html = response.content.decode()
     assert "Try again in" in html and "<html" not in html
+
+
+def test_a_refused_export_form_shows_the_reason_once(client, merchant, make_ticket):
+    make_ticket()
+    client.force_login(merchant)
+    client.post("/exports/")
+    response = client.post("/exports/", {"status": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert html.count("Try again in") == 1
+    assert 'data-testid="export-error"' in html
+    assert '<option value="closed" selected>' in html  # the form keeps the filter
