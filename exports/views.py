@@ -92,7 +92,8 @@ def _render_list(request, *, form_data, error=None, status=200):
         "page": page,
         "jobs": page.object_list,
         "filter_form": ticket_filter.form,
-        "error": error,
+        # Not "error": base.html shows that one above every page, this page shows it here.
+        "refusal": error,
         "max_rows": settings.EXPORT_MAX_ROWS,
         "sees_all": roles.is_ops(request.user),
     }, status=status)

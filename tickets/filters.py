@@ -3,6 +3,7 @@ future API read the same query parameters through it, on top of
 ``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
 
 import datetime as dt
+import re
 
 import django_filters
 from django import forms
@@ -12,11 +13,40 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import ServiceType, Ticket, TicketStatus
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _shows_in_a_date_picker(value: str) -> bool:
+    """<input type=date> shows exactly a real YYYY-MM-DD date, anything else as empty."""
+    try:
+        return bool(ISO_DATE.fullmatch(value)) and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+class DateOrDateTimeInput(forms.TextInput):
+    """A date picker, unless the value is something else (a date and time typed
+    into the URL, e.g. ``2026-11-26T08:30``, or a typo): a date picker shows
+    those as empty, and the person could not see what is being filtered or
+    what the error message is about."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"placeholder": "YYYY-MM-DD", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if value and not _shows_in_a_date_picker(str(value)):
+            context["widget"]["type"] = "text"
+        return context
+
 
 class DateOrDateTimeField(forms.Field):
     """Accepts an ISO date (``2026-11-26``) or datetime (``2026-11-26T08:30``).
     Naive values are in the shop's time zone. Returns ``(value, is_date)``."""
 
+    widget = DateOrDateTimeInput
     default_error_messages = {
         "invalid": _("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)."),
     }
@@ -66,19 +96,31 @@ class CreatedBoundFilter(django_filters.Filter):
         return qs.filter(created_at__lte=moment)
 
 
+# Numbers are pasted, not remembered: the browser's autofill only gets in the way.
+NUMBER_INPUT = forms.TextInput(attrs={"autocomplete": "off"})
+
+
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=TicketStatus.choices)
+    """The widgets and empty labels here are the filter form's whole presentation:
+    the list page and the export page render this form through one template
+    (tickets/_filter_fields.html), so they cannot drift apart."""
+
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=TicketStatus.choices,
+                                         empty_label=_("Any"))
     order_number = django_filters.CharFilter(
-        label=_("Order number"), field_name="order__number", lookup_expr="exact", max_length=32
+        label=_("Order number"), field_name="order__number", lookup_expr="exact", max_length=32,
+        widget=NUMBER_INPUT,
     )
     number = django_filters.CharFilter(
-        label=_("Ticket number"), field_name="number", lookup_expr="exact", max_length=20
+        label=_("Ticket number"), field_name="number", lookup_expr="exact", max_length=20,
+        widget=NUMBER_INPUT,
     )
     service_type = django_filters.ModelChoiceFilter(
         label=_("Service type"),
         queryset=ServiceType.objects.all(),
         to_field_name="code",
         field_name="service_type",
+        empty_label=_("Any"),
     )
     created_after = CreatedBoundFilter(label=_("Created from"), upper=False)
     created_before = CreatedBoundFilter(label=_("Created to"), upper=True)

@@ -3,6 +3,7 @@ row, the download (requester and ops only, 404 for anyone else, 410 once
 expired) and the 导出 button of the ticket list."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -100,6 +101,44 @@ def test_progress_row_of_another_users_job_is_404(client, merchant, outsider):
     assert client.get(f"/exports/{job.pk}/row/").status_code == 404
 
 
+def filter_fields(html: str) -> list[str]:
+    """The filter grid's fields (label, widget, errors), in order."""
+    grid = html[html.index('class="filter-grid"'):html.index('class="filter-actions"')]
+    return re.findall(r'<div class="field.*?</div>', grid, re.S)
+
+
+@pytest.mark.django_db
+def test_new_export_form_is_the_ticket_lists_filter_form_plus_the_status(client, merchant,
+                                                                          service_type):
+    client.force_login(merchant)
+    query = {"order_number": "6901", "created_before": "2026-11-30",
+             "created_after": "2026-11-26T08:30"}
+    export_page = client.get("/exports/", query).content.decode()
+    list_page = client.get("/tickets/", query).content.decode()
+    status, *rest = filter_fields(export_page)
+    assert rest == filter_fields(list_page)
+    assert '<label for="id_status">状态</label>' in status
+    assert '<option value="" selected>全部</option>' in status
+    assert 'type="date" name="created_before" value="2026-11-30"' in export_page
+    assert "---------" not in export_page and ":</label>" not in export_page
+
+
+@pytest.mark.django_db
+def test_jobs_show_status_tags_and_the_file_as_a_download_button(client, merchant):
+    running = ExportJob.objects.create(requester=merchant, language="en", matched_count=4,
+                                       status=ExportStatus.RUNNING, rows_written=1)
+    failed = ExportJob.objects.create(requester=merchant, language="en", matched_count=5,
+                                      status=ExportStatus.FAILED, error="boom")
+    done = done_job(merchant)
+    client.force_login(merchant)
+    html = client.get("/exports/").content.decode()
+    for job in (running, failed, done):
+        assert f'class="badge export-status-{job.status}"' in html
+    assert re.search(rf'<a class="button small" href="/exports/{done.pk}/download/"', html)
+    failed_row = html[html.index(f'id="export-job-{failed.pk}"'):]
+    assert "<progress" not in failed_row[:failed_row.index("</tr>")]
+
+
 # --- download ------------------------------------------------------------------
 
 @pytest.mark.django_db
@@ -187,3 +226,15 @@ def test_htmx_refusal_is_a_fragment_with_the_status_and_retry_after(
     assert response.status_code == 429 and int(response["Retry-After"]) > 55
     html = response.content.decode()
     assert "Try again in" in html and "<html" not in html
+
+
+def test_a_refused_export_form_shows_the_reason_once(client, merchant, make_ticket):
+    make_ticket()
+    client.force_login(merchant)
+    client.post("/exports/")
+    response = client.post("/exports/", {"status": "closed"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert html.count("Try again in") == 1
+    assert 'data-testid="export-error"' in html
+    assert '<option value="closed" selected>' in html  # the form keeps the filter

@@ -272,3 +272,26 @@ def test_mark_all_read_from_a_later_page_covers_the_newer_pages_too(merchant_cli
     up_to = re.search(r'name="up_to" value="(\d+)"', html).group(1)
     merchant_client.post("/notifications/read-all/", {"up_to": up_to})
     assert unread(merchant) == 0
+
+
+def test_each_row_shows_its_kind_as_a_tag(merchant_client, merchant, agent,
+                                          under_review_ticket):
+    lifecycle.reject(under_review_ticket, actor=agent, reason="单号无效")
+    html = merchant_client.get("/notifications/").content.decode()
+    assert '<span class="badge kind-rejected">回复被驳回</span>' in html
+    assert '<span class="badge kind-new_ticket">新服务单</span>' in html
+
+
+def test_pages_link_to_each_other(merchant_client, make_ticket):
+    for _ in range(25):
+        make_ticket()
+    first = merchant_client.get("/notifications/").content.decode()
+    second = merchant_client.get("/notifications/?page=2").content.decode()
+    assert 'rel="next" href="?page=2"' in first and 'rel="prev"' not in first
+    assert 'rel="prev" href="?page=1"' in second and 'rel="next"' not in second
+
+
+def test_empty_list_says_so_and_offers_nothing_to_mark(merchant_client):
+    html = merchant_client.get("/notifications/").content.decode()
+    assert "暂无提醒。" in html
+    assert "/notifications/read-all/" not in html

@@ -5,8 +5,10 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from tests.factories import OrderFactory, ServiceTypeFactory
+from tickets.filters import TicketFilter
 
 LIST = "/tickets/"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -174,3 +176,29 @@ def test_odd_input_is_never_a_500(client, merchant, tickets, param):
     for value in ODD_VALUES:
         response = client.get(LIST, {param: value})
         assert response.status_code in (200, 400), (param, value)
+
+
+# --- the form's presentation (shared by the list page and the export page) -----
+
+@pytest.mark.parametrize("value, input_type", [
+    ("", "date"), ("2026-11-26", "date"),
+    # A date picker would show these as empty: the person must see what they typed.
+    ("2026-11-26T08:30", "text"), ("yesterday", "text"), ("2026-02-30", "text"),
+])
+def test_created_bounds_are_date_pickers_unless_the_value_is_not_a_plain_date(db, value,
+                                                                              input_type):
+    html = str(TicketFilter({"created_after": value}).form["created_after"])
+    assert f'type="{input_type}"' in html
+    assert (f'value="{value}"' in html) == bool(value)
+
+
+def test_choices_start_with_any_not_dashes(db, refund):
+    form = TicketFilter().form
+    with translation.override("zh-hans"):
+        html = str(form["status"]) + str(form["service_type"])
+    assert html.count('<option value="" selected>全部</option>') == 2
+    assert "---" not in html
+
+
+def test_presentation_does_not_change_what_any_means(as_merchant, tickets):
+    assert len(numbers(as_merchant(service_type="", created_after="", created_before=""))) == 4
