@@ -92,7 +92,8 @@ def order(shop_a):
 def make_ticket(agent, service_type, shop_a):
     """make_ticket(shop=..., service_type=..., content=..., now=...) -> pending ticket."""
 
-    def make(*, shop=None, order=None, service_type_=None, content="买家询问什么时候发货", now=None):
+    def make(*, shop=None, order=None, service_type_=None, content="买家询问什么时候发货",
+             now=None):
         order = order or OrderFactory(shop=shop or shop_a)
         return lifecycle.create_ticket(
             actor=agent, order=order, service_type=service_type_ or service_type,

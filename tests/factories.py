@@ -35,7 +35,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class MerchantFactory(UserFactory):
-    role = "merchant"
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        self.groups.add(Group.objects.get(name=extracted or "merchant"))
+
     membership = factory.RelatedFactory(
         "tests.factories.MembershipFactory", factory_related_name="user"
     )

@@ -22,6 +22,7 @@ from notifications.services import notify, notify_many
 
 from . import roles
 from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
+from .evidence import validate_evidence
 from .models import (
     EventKind,
     Evidence,
@@ -135,6 +136,9 @@ def reply(ticket: Ticket | int, *, actor, body: str, evidence: Sequence[Uploaded
     """The merchant answers a pending ticket; it goes to review."""
     _require(roles.is_merchant(actor))
     body = _require_text(body, _("Write a reply."))
+    problems = validate_evidence(evidence)
+    if problems:
+        raise InvalidInput(" ".join(problems))
     stored = _store_evidence(evidence)
     try:
         with transaction.atomic():

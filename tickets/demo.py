@@ -1,0 +1,292 @@
+"""Demo and benchmark data. ``seed_demo`` (the command) is a thin wrapper.
+
+Two parts:
+- ``seed_cast_and_story``: the demo shops, users, service types, orders and a
+  handful of tickets in every state, made through ``tickets.lifecycle`` so their
+  events, counters and notifications are real. Idempotent.
+- ``bulk_seed_tickets``: many tickets fast, for benchmarks. Rows are written with
+  bulk inserts in batches (the lifecycle's one-row-at-a-time path would take
+  hours for a million), but every row satisfies the same database constraints
+  and carries the events its state implies.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from . import lifecycle
+from .models import (
+    EventKind,
+    Order,
+    Resolution,
+    ServiceType,
+    ShippingStatus,
+    Shop,
+    ShopMembership,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+SERVICE_TYPES = [
+    # code, Chinese name, English name, handling hours, evidence required
+    ("shipping_urge", "催发货", "Shipping urge", 24, False),
+    ("refund_enquiry", "退款咨询", "Refund enquiry", 24, False),
+    ("return_refund", "退货退款", "Return & refund", 48, True),
+    ("exchange", "换货", "Exchange", 48, True),
+    ("invoice", "发票", "Invoice", 72, False),
+    ("address_change", "修改地址", "Address change", 12, False),
+    ("complaint", "投诉", "Complaint", 24, True),
+    ("stockout_cancel", "缺货取消", "Cancellation for a stock-out", 24, False),
+]
+
+SHOPS = ["潮流服饰旗舰店", "数码配件专营店"]
+
+PRODUCTS = [
+    ("加厚保暖羽绒服 冬季新款 男女同款", "黑色 / XL", Decimal("399.00")),
+    ("纯棉四件套 床上用品 1.8m床", "雾霾蓝", Decimal("189.00")),
+    ("无线蓝牙耳机 降噪 长续航", "白色", Decimal("259.00")),
+    ("65W 氮化镓快充充电器", "双口", Decimal("99.00")),
+    ("手工红糖姜茶 500g 礼盒装", "原味", Decimal("39.90")),
+    ("儿童保温杯 316不锈钢 带吸管", "粉色 500ml", Decimal("79.00")),
+    ("机械键盘 87键 热插拔 茶轴", "茶轴", Decimal("329.00")),
+    ("羊毛围巾 秋冬 加长款", "驼色", Decimal("149.00")),
+    ("智能手环 心率血氧监测", "曜石黑", Decimal("199.00")),
+    ("有机五常大米 10斤装", "2025新米", Decimal("89.00")),
+]
+
+BUYERS = ["快乐的小熊猫", "晴天娃娃", "momo酱", "追风少年", "橘子汽水", "山间清风", "喵星人",
+          "Lucky7", "一颗小番茄", "夜空中最亮的星"]
+
+ENQUIRIES = {
+    "shipping_urge": "买家询问什么时候发货，已经付款三天了还没有物流信息。",
+    "refund_enquiry": "买家申请退款后一直没有到账，询问退款进度。",
+    "return_refund": "买家收到商品有破损，要求退货退款，已上传照片。",
+    "exchange": "买家反映尺码偏小，希望换大一码。",
+    "invoice": "买家需要开具增值税普通发票，抬头为公司名称。",
+    "address_change": "买家下单时地址填错，希望改为新地址：上海市浦东新区张江路 100 号。",
+    "complaint": "买家投诉客服回复不及时，要求商家给出说明。",
+    "stockout_cancel": "商家反馈该规格缺货，买家询问是否可以取消订单并全额退款。",
+}
+
+
+def seed_service_types() -> dict[str, ServiceType]:
+    types = {}
+    for order, (code, zh, en, hours, evidence) in enumerate(SERVICE_TYPES):
+        types[code], _ = ServiceType.objects.get_or_create(
+            code=code,
+            defaults={"name_zh": zh, "name_en": en, "handling_hours": hours,
+                      "evidence_required": evidence, "sort_order": order},
+        )
+    return types
+
+
+def _user(username: str, *, group: str | None = None, superuser: bool = False) -> User:
+    user, created = User.objects.get_or_create(username=username)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.is_staff = user.is_superuser = superuser
+        user.save()
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@transaction.atomic
+def seed_cast_and_story(now: datetime | None = None) -> dict:
+    """Create (once) the demo cast and the story tickets. Returns what exists."""
+    now = now or timezone.now()
+    types = seed_service_types()
+    shops = [Shop.objects.get_or_create(name=name)[0] for name in SHOPS]
+    merchants = []
+    for index, shop in enumerate(shops, start=1):
+        merchant = _user(f"merchant{index}", group="merchant")
+        ShopMembership.objects.get_or_create(user=merchant, defaults={"shop": shop})
+        merchants.append(merchant)
+    agent = _user("agent1", group="agent")
+    _user("ops1", group="ops")
+    _user("admin", superuser=True)
+
+    if Ticket.objects.filter(shop__in=shops).exists():
+        return {"created_story": False}
+
+    rng = random.Random(2026)
+    orders = []
+    for shop_index, shop in enumerate(shops):
+        for i in range(12):
+            title, sku, amount = PRODUCTS[(i + shop_index * 3) % len(PRODUCTS)]
+            shipped = i % 3 != 0
+            orders.append(Order.objects.create(
+                number=f"69{shop_index + 1}{20261100000000 + i:014d}",
+                shop=shop,
+                product_title=title,
+                sku=sku,
+                quantity=1 + i % 2,
+                amount=amount,
+                buyer_nickname=BUYERS[(i + shop_index) % len(BUYERS)],
+                paid_at=now - timedelta(days=3, hours=i),
+                shipping_status=ShippingStatus.SHIPPED if shipped else ShippingStatus.NOT_SHIPPED,
+                tracking_number=f"SF{1400000000 + rng.randrange(10**8)}" if shipped else "",
+            ))
+
+    def open_ticket(order, code, created):
+        return lifecycle.create_ticket(actor=agent, order=order, service_type=types[code],
+                                       content=ENQUIRIES[code], now=created)
+
+    for shop_index, shop in enumerate(shops):
+        merchant = merchants[shop_index]
+        shop_orders = [o for o in orders if o.shop_id == shop.id]
+        o = iter(shop_orders)
+        # Pending, plenty of time left.
+        open_ticket(next(o), "shipping_urge", now - timedelta(hours=3))
+        open_ticket(next(o), "invoice", now - timedelta(hours=30))
+        # Pending, due soon (amber countdown, due-soon reminder).
+        open_ticket(next(o), "refund_enquiry", now - timedelta(hours=22, minutes=40))
+        # Pending and times out a couple of minutes after the demo starts: the
+        # sweep closes it without anyone touching it.
+        open_ticket(next(o), "address_change", now - timedelta(hours=11, minutes=57))
+        # Under review: the agent's queue.
+        t = open_ticket(next(o), "shipping_urge", now - timedelta(hours=8))
+        lifecycle.reply(t, actor=merchant, body="已安排今天下午发货，顺丰快递，单号稍后同步。",
+                        now=now - timedelta(hours=6))
+        t = open_ticket(next(o), "stockout_cancel", now - timedelta(hours=5))
+        lifecycle.reply(t, actor=merchant, body="该规格确实缺货，同意取消订单并全额退款。",
+                        now=now - timedelta(hours=1))
+        # Rejected once, pending again with a fresh countdown.
+        t = open_ticket(next(o), "refund_enquiry", now - timedelta(hours=20))
+        lifecycle.reply(t, actor=merchant, body="退款已处理。", now=now - timedelta(hours=18))
+        lifecycle.reject(t, actor=agent, now=now - timedelta(hours=4),
+                         reason="回复过于简单：请说明退款金额、退款渠道和预计到账时间。")
+        # Closed: approved, agreed, timed out.
+        t = open_ticket(next(o), "invoice", now - timedelta(days=2))
+        lifecycle.reply(t, actor=merchant, body="电子发票已开具并发送至买家邮箱。",
+                        now=now - timedelta(days=1, hours=20))
+        lifecycle.approve(t, actor=agent, now=now - timedelta(days=1, hours=18))
+        t = open_ticket(next(o), "exchange", now - timedelta(days=3))
+        lifecycle.close_as_agreed(t, actor=agent, note="买家与商家协商一致，改为部分退款 30 元。",
+                                  now=now - timedelta(days=2, hours=12))
+        t = open_ticket(next(o), "shipping_urge", now - timedelta(days=4))
+        lifecycle.time_out(t, now=t.deadline)
+    return {"created_story": True}
+
+
+# --- Bulk seeding for benchmarks ---------------------------------------------------
+
+BULK_SHOP_COUNT = 20
+
+
+def _bulk_shops() -> list[Shop]:
+    """The two demo shops carry a big share (a large merchant is the hard case for
+    the merchant's pages); the rest spreads over twenty more shops."""
+    demo = [Shop.objects.get_or_create(name=name)[0] for name in SHOPS]
+    extra = [Shop.objects.get_or_create(name=f"批量店铺{i:02d}")[0]
+             for i in range(1, BULK_SHOP_COUNT + 1)]
+    return demo + extra
+
+
+def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = None,
+                      batch_size: int = 5000, progress=None) -> int:
+    """Insert ``count`` tickets (two per order). ``overdue`` of them are pending
+    with a passed deadline (for the sweep benchmark); of the others about 10 %
+    are pending with time left, 10 % under review and 80 % closed. Returns the
+    number inserted."""
+    now = now or timezone.now()
+    types = list(seed_service_types().values())
+    shops = _bulk_shops()
+    # 30 % to merchant1's shop, 10 % to merchant2's, the rest spread out.
+    shop_weights = [30, 10] + [60 / BULK_SHOP_COUNT] * BULK_SHOP_COUNT
+    agent = _user("agent1", group="agent")
+    rng = random.Random(count * 7 + overdue)
+    first_ticket = (Ticket.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    first_order = (Order.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    made = 0
+    while made < count:
+        size = min(batch_size, count - made)
+        with transaction.atomic():
+            _insert_batch(size, start=made, overdue=overdue, now=now, rng=rng, types=types,
+                          shops=shops, shop_weights=shop_weights, agent=agent,
+                          ticket_seq=first_ticket + made, order_seq=first_order + made)
+        made += size
+        if progress:
+            progress(made)
+    return made
+
+
+def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights, agent,
+                  ticket_seq, order_seq):
+    year = timedelta(days=365)
+    orders, tickets = [], []
+    shop_choices = rng.choices(shops, weights=shop_weights, k=(size + 1) // 2)
+    for i in range((size + 1) // 2):
+        title, sku, amount = PRODUCTS[rng.randrange(len(PRODUCTS))]
+        orders.append(Order(
+            number=f"68{order_seq + i:017d}", shop=shop_choices[i], product_title=title,
+            sku=sku, quantity=1, amount=amount, buyer_nickname=rng.choice(BUYERS),
+            paid_at=now - year * rng.random() - timedelta(days=1),
+            shipping_status=ShippingStatus.SHIPPED, tracking_number="",
+        ))
+    Order.objects.bulk_create(orders)
+    events = []
+    for i in range(size):
+        n = start + i
+        order = orders[i // 2]
+        stype = types[rng.randrange(len(types))]
+        handling = timedelta(hours=stype.handling_hours)
+        ticket = Ticket(number="", shop_id=order.shop_id, order=order, service_type=stype,
+                        content=ENQUIRIES[stype.code], created_by=agent)
+        roll = rng.random()
+        if n < overdue:
+            # Overdue: created more than its handling time ago, never answered.
+            ticket.created_at = now - handling - timedelta(minutes=1 + rng.randrange(600))
+            ticket.status, ticket.deadline = TicketStatus.PENDING, ticket.created_at + handling
+        elif roll < 0.10:
+            ticket.created_at = now - handling * rng.uniform(0.05, 0.95)
+            ticket.status, ticket.deadline = TicketStatus.PENDING, ticket.created_at + handling
+        elif roll < 0.20:
+            ticket.created_at = now - timedelta(hours=rng.uniform(1, 24 * 7))
+            ticket.status = TicketStatus.UNDER_REVIEW
+            ticket.first_replied_at = ticket.last_replied_at = min(
+                now, ticket.created_at + handling * rng.uniform(0.1, 0.9))
+        else:
+            ticket.created_at = now - year * rng.random() - timedelta(days=7)
+            ticket.status = TicketStatus.CLOSED
+            ticket.resolution = rng.choices(
+                [Resolution.APPROVED, Resolution.TIMED_OUT, Resolution.AGREED], [80, 12, 8])[0]
+            if ticket.resolution == Resolution.TIMED_OUT:
+                ticket.closed_at = ticket.created_at + handling
+            else:
+                ticket.first_replied_at = ticket.last_replied_at = \
+                    ticket.created_at + handling * rng.uniform(0.1, 0.9)
+                ticket.closed_at = ticket.last_replied_at + timedelta(hours=rng.uniform(0.5, 8))
+        local = timezone.localtime(ticket.created_at)
+        # Leading 0 in the random part: never clashes with lifecycle-made numbers.
+        ticket.number = f"{local:%y%m%d}0{(ticket_seq + i) % 10**9:09d}"
+        tickets.append(ticket)
+    Ticket.objects.bulk_create(tickets)
+    for t in tickets:
+        events.append(TicketEvent(ticket=t, actor=agent, kind=EventKind.CREATED, from_status="",
+                                  to_status=TicketStatus.PENDING, text=t.content,
+                                  created_at=t.created_at))
+        if t.first_replied_at:
+            events.append(TicketEvent(ticket=t, actor=None, kind=EventKind.REPLIED,
+                                      from_status=TicketStatus.PENDING,
+                                      to_status=TicketStatus.UNDER_REVIEW, text="已处理，请查收。",
+                                      created_at=t.first_replied_at))
+        if t.status == TicketStatus.CLOSED:
+            kind = {Resolution.APPROVED: EventKind.APPROVED, Resolution.AGREED: EventKind.AGREED,
+                    Resolution.TIMED_OUT: EventKind.TIMED_OUT}[t.resolution]
+            events.append(TicketEvent(
+                ticket=t, actor=None if kind == EventKind.TIMED_OUT else agent, kind=kind,
+                from_status=TicketStatus.PENDING if kind == EventKind.TIMED_OUT
+                else TicketStatus.UNDER_REVIEW,
+                to_status=TicketStatus.CLOSED, created_at=t.closed_at))
+    TicketEvent.objects.bulk_create(events)
