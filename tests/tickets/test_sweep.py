@@ -187,7 +187,8 @@ def test_reminder_is_sent_once_when_less_than_two_hours_are_left(ticket_at_t0, n
 def test_reject_restarts_the_countdown_and_allows_a_new_reminder(
         ticket_at_t0, merchant, agent, notified):
     sweep_at(DEADLINE - timedelta(hours=1))
-    lifecycle.reply(ticket_at_t0, actor=merchant, body="已发货", now=DEADLINE - timedelta(minutes=50))
+    lifecycle.reply(ticket_at_t0, actor=merchant, body="已发货",
+                    now=DEADLINE - timedelta(minutes=50))
     rejected_at = DEADLINE - timedelta(minutes=10)
     lifecycle.reject(ticket_at_t0, actor=agent, reason="请补充物流单号", now=rejected_at)
     new_deadline = rejected_at + timedelta(hours=24)
