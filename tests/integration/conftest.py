@@ -60,23 +60,27 @@ class WorkerProcess:
             self.proc.wait(10)
 
     def stop(self):
-        """Warm shutdown: finish the current task, then exit."""
+        """Warm shutdown: finish the current task, then exit. Returns the exit
+        code (0 for a clean stop)."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        return self.proc.returncode if self.proc else None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture
-def celery_worker_factory(transactional_db, tmp_path):
+def celery_worker_factory(django_db_serialized_rollback, transactional_db, tmp_path):
     """celery_worker_factory(beat=False, **env) -> a started WorkerProcess.
     Each call uses a fresh Redis database queue so runs do not see each
-    other's leftovers; every worker is stopped at the end of the test."""
+    other's leftovers; every worker is stopped at the end of the test.
+    Serialized rollback: the flush after a transactional test empties what data
+    migrations made (the role groups); this restores them for the next test."""
     if connection.vendor != "postgresql":
         skip_or_fail("the real-worker tests need PostgreSQL (DATABASE_URL=postgres://...)")
     if not redis_available(REDIS_URL):
