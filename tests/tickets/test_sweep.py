@@ -2,6 +2,9 @@
 leaves alone, the "about to time out" reminder, batches and the time budget.
 Time is moved with time-machine; races are in test_sweep_concurrency.py."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -256,3 +259,24 @@ def test_sweep_timeouts_command_runs_one_sweep(ticket_at_t0, capsys):
 def test_sweep_timeouts_command_refuses_nonsense_options(option, db):
     with pytest.raises(CommandError):
         call_command("sweep_timeouts", *option)
+
+
+def test_beat_schedules_the_registered_sweep_task_every_interval():
+    from servicedesk.celery import app
+
+    entry = app.conf.beat_schedule["sweep-ticket-deadlines"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"] == 60
+    assert entry["options"]["expires"] == 60
+
+
+def test_sweep_interval_comes_from_the_environment(settings):
+    # Settings are read once per process: ask a fresh one, as `celery -A
+    # servicedesk worker -B` would start.
+    code = ("from servicedesk.celery import app; "
+            "print(app.conf.beat_schedule['sweep-ticket-deadlines']['schedule'])")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+           "TICKET_SWEEP_INTERVAL_SECONDS": "7"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "7.0"
