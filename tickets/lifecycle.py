@@ -298,15 +298,37 @@ def time_out_due(now: datetime, *, limit: int) -> int:
             ticket.resolution = Resolution.TIMED_OUT
             ticket.deadline = None
             ticket.closed_at = now
-        events = TicketEvent.objects.bulk_create(
-            TicketEvent(ticket=ticket, actor=None, kind=EventKind.TIMED_OUT,
-                        from_status=TicketStatus.PENDING, to_status=TicketStatus.CLOSED,
-                        created_at=now)
-            for ticket in tickets
-        )
-        notify_many(tickets, NOTIFICATION_FOR_EVENT[EventKind.TIMED_OUT], now=now,
-                    events=events)
+        _append_timeout_events([ticket.pk for ticket in tickets], now)
+        # A timeout's notification needs nothing from its event (no actor, no
+        # text), so the events are not read back for it.
+        notify_many(tickets, NOTIFICATION_FOR_EVENT[EventKind.TIMED_OUT], now=now)
     return len(tickets)
+
+
+def _append_timeout_events(ticket_ids: list[int], now: datetime) -> None:
+    """One TicketEvent per ticket, as ``time_out`` writes it, copied by the
+    database in one INSERT ... SELECT. ``bulk_create`` builds and adapts every
+    value in Python and was the largest cost of the sweep (about a third of its
+    CPU time in bench_sweep); the ORM has no INSERT ... SELECT, hence the SQL."""
+    quote = connection.ops.quote_name
+    event = TicketEvent._meta
+    columns = ", ".join(
+        quote(event.get_field(name).column)
+        for name in ("ticket", "actor", "kind", "from_status", "to_status", "text", "created_at")
+    )
+    placeholders = ", ".join(["%s"] * len(ticket_ids))
+    # Through the field, so the time is stored exactly as the ORM stores it
+    # (SQLite compares datetimes as text).
+    created_at = event.get_field("created_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(event.db_table)} ({columns}) "
+            f"SELECT {quote(Ticket._meta.pk.column)}, NULL, %s, %s, %s, '', %s "
+            f"FROM {quote(Ticket._meta.db_table)} "
+            f"WHERE {quote(Ticket._meta.pk.column)} IN ({placeholders})",
+            [EventKind.TIMED_OUT.value, TicketStatus.PENDING.value, TicketStatus.CLOSED.value,
+             created_at, *ticket_ids],
+        )
 
 
 def due_soon(now: datetime, window: timedelta):

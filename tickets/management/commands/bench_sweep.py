@@ -9,8 +9,9 @@ SQLite, ``<name>_bench_sweep`` on PostgreSQL), so the real data is never
 touched. In one run it seeds the tickets (``tickets.demo.bulk_seed_tickets``),
 gives every shop two merchants so the timeouts notify someone, then times:
 
-(a) the floor: one UPDATE that closes exactly the overdue rows, in a
-    transaction that is rolled back afterwards (only the statement is timed);
+(a) the floor: one bare UPDATE that closes exactly the overdue rows, and its
+    commit (the sweep's figure includes its commits too); the rows are then put
+    back as they were, untimed;
 (b) the sweep as production runs it: batches with row locks, the guarded
     UPDATE, one TicketEvent per ticket and the notifications, a commit per batch.
 
@@ -27,10 +28,20 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tickets import demo
-from tickets.models import EventKind, Resolution, Shop, ShopMembership, Ticket, TicketEvent
+from tickets.models import (
+    EventKind,
+    Resolution,
+    ServiceType,
+    Shop,
+    ShopMembership,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from tickets.sweep import sweep_deadlines
 
 MERCHANTS_PER_SHOP = 2
@@ -86,7 +97,8 @@ class Command(BaseCommand):
             raise CommandError(f"expected {overdue} overdue tickets, found {due}")
 
         floor = self.time_bare_update(now, overdue)
-        self.analyze()  # PostgreSQL: clear the dead rows the rolled-back UPDATE left
+        self.reopen(now, overdue)
+        self.analyze()  # and, on PostgreSQL, clear the dead rows both UPDATEs left
 
         notifications_before = self.notification_count()
         started = time.perf_counter()
@@ -137,23 +149,38 @@ class Command(BaseCommand):
             if connection.vendor == "postgresql":
                 for model in (Ticket, TicketEvent):
                     cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+                cursor.execute("CHECKPOINT")
             else:
                 cursor.execute("ANALYZE")
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def time_bare_update(self, now, overdue: int) -> float:
         table = connection.ops.quote_name(Ticket._meta.db_table)
         sql = (f"UPDATE {table} SET status = %s, resolution = %s, deadline = NULL, "
                f"closed_at = %s WHERE status = %s AND deadline <= %s")
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                started = time.perf_counter()
-                cursor.execute(sql, ["closed", "timed_out", now, "pending", now])
-                elapsed = time.perf_counter() - started
-                changed = cursor.rowcount
-            transaction.set_rollback(True)
+        at = Ticket._meta.get_field("deadline").get_db_prep_value(now, connection)
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, ["closed", "timed_out", at, "pending", at])
+            changed = cursor.rowcount
+        elapsed = time.perf_counter() - started
         if changed != overdue:
             raise CommandError(f"the bare UPDATE changed {changed} rows, expected {overdue}")
         return elapsed
+
+    def reopen(self, now, overdue: int) -> None:
+        """Undo the floor's UPDATE: the seeded overdue tickets got their deadline
+        as created_at + handling time, so it can be recomputed per service type."""
+        closed = Ticket.objects.filter(resolution=Resolution.TIMED_OUT, closed_at=now)
+        with transaction.atomic():
+            for service_type in ServiceType.objects.all():
+                closed.filter(service_type=service_type).update(
+                    status=TicketStatus.PENDING, resolution="", closed_at=None,
+                    deadline=F("created_at") + timedelta(hours=service_type.handling_hours),
+                )
+        due = Ticket.objects.due(now).count()
+        if due != overdue:
+            raise CommandError(f"reopened {due} overdue tickets, expected {overdue}")
 
     def notification_count(self) -> int | None:
         try:
