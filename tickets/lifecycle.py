@@ -245,9 +245,9 @@ def _close(ticket: Ticket, resolution: Resolution, now: datetime) -> None:
 #
 # The same rules as ``time_out`` for many tickets at once: claim rows under lock,
 # change them with one guarded UPDATE, append one event per ticket and notify in
-# bulk, all in one transaction per batch. Row-by-row saves cost 6 to 40 times one
-# bare UPDATE at 100,000 tickets (shared/RECIPES.md); ``manage.py bench_sweep``
-# measures this path against that floor.
+# bulk, all in one transaction per batch. At 100,000 tickets a save() per row
+# costs 6 times one bare UPDATE (40 times with a commit per row) on this project's
+# machines; ``manage.py bench_sweep`` measures this path against that floor.
 
 
 def _claim(queryset, *, limit: int) -> list[Ticket]:
@@ -256,18 +256,19 @@ def _claim(queryset, *, limit: int) -> list[Ticket]:
     The sweep may run in several workers at once: on PostgreSQL SKIP LOCKED lets
     each take rows the others have not locked, instead of queueing behind them.
     SQLite has no row locks; there the IMMEDIATE transaction (settings) makes the
-    whole batch one writer, so a second sweep waits and then finds nothing."""
+    whole batch one writer, so a second sweep waits, then claims only what is
+    still due."""
     queryset = queryset.order_by("deadline", "id")
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True, of=("self",))
     return list(queryset[:limit])
 
 
-def _guarded_update(claimed: list[Ticket], guard, **values) -> None:
-    """One UPDATE for the claimed rows, repeating the claim's conditions. The rows
-    are locked, so every one must still match; if not, roll the batch back rather
-    than write events for tickets that did not change."""
-    updated = Ticket.objects.filter(guard, pk__in=[t.pk for t in claimed]).update(**values)
+def _guarded_update(queryset, claimed: list[Ticket], **values) -> None:
+    """One UPDATE for the claimed rows, still under the claim's conditions. The
+    rows are locked, so every one must still match; if not, roll the batch back
+    rather than write events or notifications for tickets that did not change."""
+    updated = queryset.filter(pk__in=[t.pk for t in claimed]).update(**values)
     if updated != len(claimed):
         raise RuntimeError(
             f"sweep batch claimed {len(claimed)} tickets but could update {updated}"
@@ -281,13 +282,14 @@ def time_out_due(now: datetime, *, limit: int) -> int:
     A reply that committed before the rows were claimed has already moved its
     ticket out of pending, so it is not claimed; a reply waiting on a claimed row
     finds it closed when the batch commits and is refused."""
+    due = Ticket.objects.due(now)
     with transaction.atomic():
-        tickets = _claim(Ticket.objects.due(now), limit=limit)
+        tickets = _claim(due, limit=limit)
         if not tickets:
             return 0
         _guarded_update(
+            due,
             tickets,
-            Q(status=TicketStatus.PENDING, deadline__lte=now),
             status=TicketStatus.CLOSED,
             resolution=Resolution.TIMED_OUT,
             deadline=None,
@@ -348,15 +350,13 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
 
     No TicketEvent: the reminder changes no status, and the thread shows
     transitions only. The notification itself is the record."""
+    unwarned = due_soon(now, window)
     with transaction.atomic():
-        tickets = _claim(due_soon(now, window), limit=limit)
+        tickets = _claim(unwarned, limit=limit)
         if not tickets:
             return 0
-        _guarded_update(
-            tickets,
-            Q(status=TicketStatus.PENDING, deadline__gt=now, deadline__lte=now + window),
-            due_soon_sent_for=F("deadline"),
-        )
+        # Compare-and-set: only rows still without a reminder for this deadline.
+        _guarded_update(unwarned, tickets, due_soon_sent_for=F("deadline"))
         for ticket in tickets:
             ticket.due_soon_sent_for = ticket.deadline
         notify_many(tickets, "due_soon", now=now)
