@@ -10,6 +10,7 @@ notifications, a rolled-back one has neither (DESIGN §3, §6).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import UploadedFile
@@ -250,6 +251,19 @@ def _close(ticket: Ticket, resolution: Resolution, now: datetime) -> None:
 # machines; ``manage.py bench_sweep`` measures this path against that floor.
 
 
+@contextmanager
+def _batch_transaction():
+    """One batch, one transaction. On PostgreSQL its commit does not wait for the
+    WAL flush: if the server crashes right after, the whole batch (events and
+    notifications included) is lost together and the next sweep redoes it, so
+    nothing is half-done; it saves a disk flush per batch."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _claim(queryset, *, limit: int) -> list[Ticket]:
     """Lock up to ``limit`` rows of ``queryset``, soonest deadline first.
 
@@ -283,7 +297,7 @@ def time_out_due(now: datetime, *, limit: int) -> int:
     ticket out of pending, so it is not claimed; a reply waiting on a claimed row
     finds it closed when the batch commits and is refused."""
     due = Ticket.objects.due(now)
-    with transaction.atomic():
+    with _batch_transaction():
         tickets = _claim(due, limit=limit)
         if not tickets:
             return 0
@@ -351,7 +365,7 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
     No TicketEvent: the reminder changes no status, and the thread shows
     transitions only. The notification itself is the record."""
     unwarned = due_soon(now, window)
-    with transaction.atomic():
+    with _batch_transaction():
         tickets = _claim(unwarned, limit=limit)
         if not tickets:
             return 0

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from tickets import lifecycle
 from tickets.errors import DeadlinePassed
@@ -283,3 +284,20 @@ def test_sweep_interval_comes_from_the_environment(settings):
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR,
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == "7.0"
+
+
+def wal_autocheckpoint():
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sweep_in_its_own_transactions_leaves_the_connection_as_it_found_it(make_ticket):
+    make_ticket(now=T0)
+    before = wal_autocheckpoint()
+
+    assert sweep_at(DEADLINE).timed_out == 1
+    assert wal_autocheckpoint() == before
