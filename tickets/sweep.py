@@ -33,8 +33,9 @@ def one_checkpoint_per_sweep():
     """SQLite (the embedded run) checkpoints its write-ahead log after any commit
     that leaves more than 1,000 pages in it, with a disk flush. A batch dirties
     more than that, so every batch would pay a checkpoint and index pages shared
-    by consecutive batches would be written again and again (bench_sweep: the
-    sweep's largest cost). Let the log grow for the sweep, then checkpoint once.
+    by consecutive batches would be written again and again (bench_sweep: about
+    a third of the sweep's time). Let the log grow for the sweep, then checkpoint
+    once.
     Other databases, or inside a caller's transaction: nothing to do."""
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
