@@ -273,8 +273,12 @@ def _claim(queryset, *, limit: int) -> list[Ticket]:
     whole batch one writer, so a second sweep waits, then claims only what is
     still due."""
     queryset = queryset.order_by("deadline", "id")
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    features = connection.features
+    if features.has_select_for_update_skip_locked:
+        # NO KEY UPDATE: the sweep never changes the key, so it need not block
+        # rows elsewhere that reference the ticket (events, notifications).
+        queryset = queryset.select_for_update(
+            skip_locked=True, of=("self",), no_key=features.has_select_for_no_key_update)
     return list(queryset[:limit])
 
 
