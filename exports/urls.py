@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "exports"
 
-urlpatterns: list = []  # filled by the exports issue
+urlpatterns = [
+    path("", views.export_list, name="list"),
+    path("<int:pk>/row/", views.job_row, name="row"),
+    path("<int:pk>/download/", views.download, name="download"),
+]

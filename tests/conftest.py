@@ -112,3 +112,18 @@ def pending_ticket(make_ticket):
 def under_review_ticket(make_ticket, merchant):
     ticket = make_ticket()
     return lifecycle.reply(ticket, actor=merchant, body="今天下午发出，单号稍后更新")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_stray_connections(django_db_setup, django_db_blocker):
+    """Playwright's event loop gives browser tests their own context, in which
+    Django opens a connection nobody closes. On PostgreSQL that blocks dropping
+    the test database at the end of the run, so end such sessions first."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

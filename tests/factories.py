@@ -31,13 +31,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
 
 
 class MerchantFactory(UserFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
-        self.groups.add(Group.objects.get(name=extracted or "merchant"))
+        self.groups.add(Group.objects.get_or_create(name=extracted or "merchant")[0])
 
     membership = factory.RelatedFactory(
         "tests.factories.MembershipFactory", factory_related_name="user"

@@ -97,7 +97,7 @@ def _user(username: str, *, group: str | None = None, superuser: bool = False) -
         user.is_staff = user.is_superuser = superuser
         user.save()
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 

@@ -18,7 +18,7 @@ from tickets.errors import (
     NotPermitted,
     TransitionNotAllowed,
 )
-from tickets.models import Evidence, EventKind, Resolution, Ticket, TicketEvent, TicketStatus
+from tickets.models import EventKind, Evidence, Resolution, Ticket, TicketEvent, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -176,8 +176,9 @@ def test_failed_reply_leaves_no_evidence_file_behind(pending_ticket, merchant):
         lifecycle.reply(pending_ticket, actor=merchant, body="late", evidence=[image],
                         now=pending_ticket.deadline)
     assert Evidence.objects.count() == 0
-    from django.conf import settings as dj_settings
     from pathlib import Path
+
+    from django.conf import settings as dj_settings
     assert not list(Path(dj_settings.MEDIA_ROOT).rglob("*late*"))
 
 

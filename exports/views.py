@@ -1,0 +1,129 @@
+"""Export pages (DESIGN §5, §7): the job list with the new-export form, the
+polled progress row, and the download. Agents and users without a role get
+403 on all of them; a job that is not yours is 404."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from tickets import roles
+from tickets.errors import NotPermitted, TicketError
+from tickets.filters import TicketFilter
+
+from .errors import ExportCooldownActive, InvalidExportFilter
+from .models import ExportJob, ExportStatus
+from .requests import filter_params_from, request_export
+
+JOBS_PER_PAGE = 20
+
+
+def exporters_only(view):
+    """Logged in, and a merchant or ops (or admin): everyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not roles.can_export(request.user):
+            error = NotPermitted(_("Only merchants and operations staff can export tickets."))
+            return render(request, "exports/message.html", {"message": error.message},
+                          status=error.status_code)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _jobs_visible_to(user):
+    """Ops see every job; everyone else only their own."""
+    jobs = ExportJob.objects.select_related("requester", "shop")
+    return jobs if roles.is_ops(user) else jobs.filter(requester=user)
+
+
+@exporters_only
+@require_http_methods(["GET", "POST"])
+def export_list(request):
+    if request.method == "POST":
+        return _create(request)
+    return _render_list(request, form_data=request.GET or None)
+
+
+def _create(request):
+    # The export page's form posts the filter as fields; the list page's button
+    # (htmx, inside the list's GET form) posts it in the query string.
+    params = {**filter_params_from(request.GET), **filter_params_from(request.POST)}
+    try:
+        job = request_export(user=request.user, params=params, language=get_language())
+    except TicketError as error:
+        if request.htmx:
+            response = render(request, "exports/_request_refused.html", {"error": error},
+                              status=error.status_code)
+        else:
+            response = _render_list(request, form_data=params, error=error,
+                                    status=error.status_code)
+        if isinstance(error, ExportCooldownActive):
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    messages.success(request, ngettext(
+        "Export started: %(count)s ticket. The file appears below when it is ready.",
+        "Export started: %(count)s tickets. The file appears below when it is ready.",
+        job.matched_count,
+    ) % {"count": f"{job.matched_count:,}"})
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("exports:list"))
+    return redirect("exports:list", permanent=False)
+
+
+def _render_list(request, *, form_data, error=None, status=200):
+    page = Paginator(_jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    ticket_filter = TicketFilter(form_data)
+    if isinstance(error, InvalidExportFilter):
+        ticket_filter.is_valid()  # show the field errors next to the fields
+    return render(request, "exports/list.html", {
+        "page": page,
+        "jobs": page.object_list,
+        "filter_form": ticket_filter.form,
+        "error": error,
+        "max_rows": settings.EXPORT_MAX_ROWS,
+        "sees_all": roles.is_ops(request.user),
+    }, status=status)
+
+
+@exporters_only
+@require_GET
+def job_row(request, pk: int):
+    """The job's table row, polled by htmx while the job is queued or running."""
+    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    return render(request, "exports/_job_row.html",
+                  {"job": job, "sees_all": roles.is_ops(request.user)})
+
+
+@exporters_only
+@require_GET
+def download(request, pk: int):
+    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    if job.status == ExportStatus.EXPIRED or (job.status == ExportStatus.DONE
+                                              and not job.file.storage.exists(job.file.name)):
+        return render(request, "exports/message.html", {
+            "message": ngettext(
+                "This export has expired: files are kept for %(days)d day. "
+                "Start a new export from the ticket list.",
+                "This export has expired: files are kept for %(days)d days. "
+                "Start a new export from the ticket list.",
+                settings.EXPORT_RETENTION_DAYS,
+            ) % {"days": settings.EXPORT_RETENTION_DAYS},
+        }, status=410)
+    if job.status != ExportStatus.DONE:
+        message = (_("This export failed and has no file.") if job.status == ExportStatus.FAILED
+                   else _("This export is not finished yet."))
+        return render(request, "exports/message.html", {"message": message}, status=409)
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

@@ -1,0 +1,191 @@
+"""The xlsx writer: ticket rows from one query, streamed into an openpyxl
+write-only workbook (DESIGN §5; the measured trade-offs are in shared/RECIPES.md).
+
+Memory stays flat whatever the row count: the query is read with a server-side
+cursor in chunks, and the write-only workbook spools its sheet to a temporary
+file. Three traps of the write-only path are handled here, because any exception
+inside ``append`` kills the sheet silently: aware datetimes (converted to the
+shop's time zone and made naive), control characters (stripped) and text that a
+spreadsheet would run as a formula (written as an explicit, quote-prefixed
+string cell).
+"""
+
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from django.db.models import DateTimeField, F, Func, Value
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from tickets.models import Resolution, TicketStatus
+
+TEXT, LABEL, DATETIME, NUMBER = "text", "label", "datetime", "number"
+
+# A spreadsheet treats a cell typed as text starting with one of these as a
+# formula (or, for tab and CR, as the start of one after a paste).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+# Rows read per round trip; chunk sizes from 100 to 10,000 made no measurable
+# difference (shared/RECIPES.md), this keeps each fetch small.
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    field: str
+    kind: str
+    labels: type | None = None
+    width: int = 14
+
+
+def columns_for(language: str) -> list[Column]:
+    service_type_name = (
+        "service_type__name_en" if language.startswith("en") else "service_type__name_zh"
+    )
+    return [
+        Column(_("Ticket number"), "number", TEXT, width=20),
+        Column(_("Order number"), "order__number", TEXT, width=22),
+        Column(_("Shop"), "shop__name", TEXT, width=18),
+        Column(_("Service type"), service_type_name, TEXT),
+        Column(_("Status"), "status", LABEL, labels=TicketStatus),
+        Column(_("Resolution"), "resolution", LABEL, labels=Resolution),
+        Column(_("Created time"), "created_at", DATETIME, width=20),
+        Column(_("Handling deadline"), "deadline", DATETIME, width=20),
+        Column(_("First reply time"), "first_replied_at", DATETIME, width=20),
+        Column(_("Last reply time"), "last_replied_at", DATETIME, width=20),
+        Column(_("Reject count"), "reject_count", NUMBER, width=10),
+        Column(_("Closed time"), "closed_at", DATETIME, width=20),
+        Column(_("Content"), "content", TEXT, width=60),
+    ]
+
+
+def selections(columns: list[Column], *, vendor: str) -> tuple[list, bool]:
+    """What to select for ``columns`` on this database, and whether its datetimes
+    come back naive in the shop's zone. On PostgreSQL the database converts them
+    (``timezone(zone, ts)``): a plain ``timestamp`` is parsed by psycopg's C
+    loader, while Django's ``timestamptz`` loader is pure Python, so this is the
+    cheaper path by far (bench_export). Elsewhere Python converts them."""
+    if vendor != "postgresql":
+        return [c.field for c in columns], False
+    zone = Value(str(timezone.get_default_timezone()))
+    return [
+        Func(zone, F(c.field), function="timezone", output_field=DateTimeField())
+        if c.kind == DATETIME else c.field
+        for c in columns
+    ], True
+
+
+class RowLimitExceeded(Exception):
+    """More rows arrived than the job may write (the data changed since the count)."""
+
+
+def write_workbook(
+    rows: Iterable[tuple],
+    out: IO[bytes],
+    *,
+    columns: list[Column],
+    max_rows: int,
+    on_progress: Callable[[int], None] | None = None,
+    progress_every: int = 5000,
+    datetimes_are_local: bool = False,
+) -> int:
+    """Write a header row and ``rows`` (tuples in ``columns`` order, as the query
+    returns them) to ``out`` as xlsx. Call with the requester's language active.
+    Datetimes arrive aware (converted here to the shop's zone) or, with
+    ``datetimes_are_local``, already naive in the shop's zone (see
+    ``local_time``). Returns the number of data rows written; never writes
+    more than ``max_rows``."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("Service tickets"))[:31])
+    for index, column in enumerate(columns):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = column.width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=str(column.header))
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    convert = _row_converter(columns, sheet, datetimes_are_local=datetimes_are_local)
+    append = sheet.append
+    written = 0
+    try:
+        for row in rows:
+            if written == max_rows:
+                raise RowLimitExceeded()
+            append(convert(row))
+            written += 1
+            if on_progress is not None and written % progress_every == 0:
+                on_progress(written)
+    except BaseException:
+        _abandon(sheet)
+        raise
+    workbook.save(out)
+    return written
+
+
+def _abandon(sheet) -> None:
+    """Close a sheet that will never be saved. openpyxl spools it to a temporary
+    file that only ``save`` removes; a long-lived worker must not collect them.
+    (``_writer`` is openpyxl's; it has no public way to discard a sheet.)"""
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer_ = getattr(sheet, "_writer", None)
+    if writer_ is not None:
+        with contextlib.suppress(Exception):
+            writer_.cleanup()
+
+
+def _row_converter(columns: list[Column], sheet, *,
+                   datetimes_are_local: bool) -> Callable[[tuple], list]:
+    """One function per export, not per cell: the columns' kinds are looked up
+    once, and the common case (clean text, nothing to neutralise) costs one regex
+    search and one character test per text cell, so the per-row cost stays close
+    to bare openpyxl (measured by ``manage.py bench_export``)."""
+    shop_zone = timezone.get_default_timezone()
+    datetime_indexes = [] if datetimes_are_local else \
+        [i for i, c in enumerate(columns) if c.kind == DATETIME]
+    text_indexes = [i for i, c in enumerate(columns) if c.kind == TEXT]
+    # An empty code ("no resolution yet") is an empty cell, not an empty string.
+    label_maps = [(i, {"": None, **{value: str(label) for value, label in c.labels.choices}})
+                  for i, c in enumerate(columns) if c.kind == LABEL]
+    has_illegal = ILLEGAL_CHARACTERS_RE.search
+    strip_illegal = ILLEGAL_CHARACTERS_RE.sub
+    triggers = frozenset(c[0] for c in FORMULA_TRIGGERS)
+
+    def as_text_cell(value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # never "f": the value is stored, not evaluated
+        cell.quotePrefix = True  # and stays text if someone edits the cell
+        return cell
+
+    def convert(row: tuple) -> list:
+        values = list(row)
+        for i in datetime_indexes:
+            moment = values[i]
+            if moment is not None:
+                # openpyxl refuses aware datetimes; Excel has no time zones.
+                values[i] = moment.astimezone(shop_zone).replace(tzinfo=None)
+        for i, labels in label_maps:
+            values[i] = labels.get(values[i], values[i])
+        for i in text_indexes:
+            text = values[i]
+            if not text:
+                continue
+            if has_illegal(text):
+                text = values[i] = strip_illegal("", text)
+            if text and text[0] in triggers:
+                values[i] = as_text_cell(text)
+        return values
+
+    return convert

@@ -1,0 +1,88 @@
+"""In-site notifications (DESIGN §6).
+
+A row stores what happened as codes and parameters (kind, the ticket, e.g. the
+rejection reason), never a sentence: ``notifications.messages`` writes the text when
+it is shown, in the reader's language, so switching language translates old
+notifications too.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    NEW_TICKET = "new_ticket", _("New ticket")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    REJECTED = "rejected", _("Reply rejected")
+    DUE_SOON = "due_soon", _("Due soon")
+    TIMED_OUT = "timed_out", _("Timed out")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user) -> "NotificationQuerySet":
+        """A person only ever sees and touches their own notifications."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    # No separate index on recipient_id: every index below starts with it.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    ticket = models.ForeignKey(
+        "tickets.Ticket",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("ticket"),
+    )
+    # Parameters of the text, e.g. {"reason": ...} for "rejected",
+    # {"status": ..., "resolution": ...} for "status_changed".
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The header badge on every page, and the unread-first view:
+            # WHERE recipient_id = ? AND read_at IS NULL [ORDER BY created_at DESC, id DESC]
+            # Partial, so the count reads only this user's unread rows however
+            # many read ones pile up (an index-only scan on PostgreSQL).
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_unread",
+                         condition=Q(read_at__isnull=True)),
+            # The list page: WHERE recipient_id = ? ORDER BY created_at DESC, id DESC
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            # The retention sweep: WHERE read_at IS NOT NULL AND created_at < ?
+            models.Index(fields=["created_at"], name="notification_prune",
+                         condition=Q(read_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.ticket_id}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
+
+    @property
+    def text(self) -> str:
+        """The sentence in the active language (rendered now, not when stored)."""
+        from .messages import describe
+
+        return describe(self)

@@ -1,0 +1,176 @@
+"""The list page's filters (DESIGN §7): each parameter alone, combined, and
+invalid values answered with 400 and the form showing the error."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.factories import OrderFactory, ServiceTypeFactory
+
+LIST = "/tickets/"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def numbers(response):
+    return {t.number for t in response.context["page"].rows}
+
+
+@pytest.fixture
+def refund(db):
+    return ServiceTypeFactory(code="refund", name_zh="退款咨询", name_en="Refund enquiry")
+
+
+@pytest.fixture
+def tickets(make_ticket, refund):
+    """Four tickets of shop A, created at known Shanghai times."""
+
+    def at(day, hour):
+        return dt.datetime(2026, 11, day, hour, 0, tzinfo=SHANGHAI)
+
+    return {
+        "nov20_urge": make_ticket(now=at(20, 9)),
+        "nov21_refund": make_ticket(now=at(21, 23), service_type_=refund),
+        # 00:30 on the 22nd in Shanghai is still the 21st in UTC: dates are the shop's.
+        "nov22_early_refund": make_ticket(now=at(22, 0).replace(minute=30),
+                                          service_type_=refund),
+        "nov23_urge": make_ticket(now=at(23, 12)),
+    }
+
+
+@pytest.fixture
+def as_merchant(client, merchant):
+    client.force_login(merchant)
+
+    def get(**params):
+        return client.get(LIST, {"status": "all", **params})
+
+    return get
+
+
+def test_no_filter_shows_everything_in_scope(as_merchant, tickets):
+    assert numbers(as_merchant()) == {t.number for t in tickets.values()}
+
+
+def test_order_number_alone(as_merchant, tickets):
+    ticket = tickets["nov21_refund"]
+    assert numbers(as_merchant(order_number=ticket.order.number)) == {ticket.number}
+
+
+def test_order_number_with_pasted_spaces(as_merchant, tickets):
+    ticket = tickets["nov21_refund"]
+    assert numbers(as_merchant(order_number=f"  {ticket.order.number} ")) == {ticket.number}
+
+
+def test_ticket_number_alone(as_merchant, tickets):
+    ticket = tickets["nov23_urge"]
+    assert numbers(as_merchant(number=ticket.number)) == {ticket.number}
+
+
+def test_ticket_number_must_match_exactly(as_merchant, tickets):
+    assert numbers(as_merchant(number=tickets["nov23_urge"].number[:-1])) == set()
+
+
+def test_service_type_alone(as_merchant, tickets):
+    assert numbers(as_merchant(service_type="refund")) == {
+        tickets["nov21_refund"].number, tickets["nov22_early_refund"].number}
+
+
+def test_created_after_a_date_includes_that_whole_day_in_shop_time(as_merchant, tickets):
+    assert numbers(as_merchant(created_after="2026-11-22")) == {
+        tickets["nov22_early_refund"].number, tickets["nov23_urge"].number}
+
+
+def test_created_before_a_date_includes_that_whole_day(as_merchant, tickets):
+    assert numbers(as_merchant(created_before="2026-11-21")) == {
+        tickets["nov20_urge"].number, tickets["nov21_refund"].number}
+
+
+def test_created_after_a_datetime_is_exact(as_merchant, tickets):
+    assert numbers(as_merchant(created_after="2026-11-23T11:59")) == {
+        tickets["nov23_urge"].number}
+
+
+def test_all_filters_combined(as_merchant, tickets):
+    ticket = tickets["nov22_early_refund"]
+    response = as_merchant(service_type="refund", created_after="2026-11-22",
+                           created_before="2026-11-22", order_number=ticket.order.number,
+                           number=ticket.number)
+    assert numbers(response) == {ticket.number}
+    response = as_merchant(service_type="shipping_urge", number=ticket.number)
+    assert numbers(response) == set()
+
+
+def test_filters_combine_with_the_status_tab(client, merchant, tickets, refund):
+    from tickets import lifecycle
+
+    ticket = tickets["nov21_refund"]
+    lifecycle.reply(ticket, actor=merchant, body="已处理",
+                    now=ticket.created_at + dt.timedelta(hours=1))
+    client.force_login(merchant)
+    response = client.get(LIST, {"status": "under_review", "service_type": "refund"})
+    assert numbers(response) == {tickets["nov21_refund"].number}
+    response = client.get(LIST, {"status": "pending", "service_type": "refund"})
+    assert numbers(response) == {tickets["nov22_early_refund"].number}
+
+
+def test_filters_never_reach_outside_the_scope(client, outsider, tickets):
+    client.force_login(outsider)
+    response = client.get(LIST, {"status": "all",
+                                 "number": tickets["nov20_urge"].number})
+    assert numbers(response) == set()
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"created_after": "yesterday"}, "created_after"),
+    ({"created_before": "2026-13-45"}, "created_before"),
+    ({"created_after": "2026-11-31T25:00"}, "created_after"),
+    ({"service_type": "no-such-type"}, "service_type"),
+    ({"order_number": "9" * 33}, "order_number"),
+    ({"number": "1" * 21}, "number"),
+    ({"status": "deleted"}, "status"),
+])
+def test_invalid_value_is_400_with_the_field_error(client, merchant, tickets, params, field):
+    client.force_login(merchant)
+    response = client.get(LIST, params)
+    assert response.status_code == 400
+    assert field in response.context["filter"].errors
+    assert response.context["page"] is None
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_date_error_message_is_translated(client, merchant):
+    client.force_login(merchant)
+    html = client.get(LIST, {"created_after": "yesterday"}).content.decode()
+    assert "请输入日期（YYYY-MM-DD）或日期时间（YYYY-MM-DDTHH:MM）。" in html
+
+
+def test_invalid_filter_keeps_what_was_typed(client, merchant):
+    client.force_login(merchant)
+    html = client.get(LIST, {"created_after": "yesterday", "order_number": "6901"}).content.decode()
+    assert 'value="6901"' in html
+    assert 'value="yesterday"' in html
+
+
+def test_unknown_parameters_are_ignored(as_merchant, tickets):
+    assert len(numbers(as_merchant(colour="blue"))) == 4
+
+
+def test_an_order_of_another_shop_gives_no_rows_not_an_error(as_merchant, tickets, shop_b):
+    other = OrderFactory(shop=shop_b)
+    response = as_merchant(order_number=other.number)
+    assert response.status_code == 200
+    assert numbers(response) == set()
+
+
+ODD_VALUES = ["\x00", "'; DROP TABLE tickets_ticket; --", "９９", "2026-02-30", "2026-11-26T25:61",
+              "-1", "1e309", "𠀀" * 40, " "]
+
+
+@pytest.mark.parametrize("param", ["status", "order_number", "number", "service_type",
+                                   "created_after", "created_before", "after", "before"])
+def test_odd_input_is_never_a_500(client, merchant, tickets, param):
+    client.force_login(merchant)
+    for value in ODD_VALUES:
+        response = client.get(LIST, {param: value})
+        assert response.status_code in (200, 400), (param, value)

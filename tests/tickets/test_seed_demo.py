@@ -1,0 +1,52 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from tickets.models import Order, Resolution, ServiceType, Shop, Ticket, TicketEvent
+from tickets.roles import Role, role_of
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return {model.__name__: model.objects.count()
+            for model in (Shop, Order, ServiceType, Ticket, TicketEvent)}
+
+
+def test_seed_demo_runs_twice_without_duplicating_anything():
+    call_command("seed_demo")
+    first = counts()
+    call_command("seed_demo")
+    assert counts() == first
+    assert first["Shop"] == 2 and first["ServiceType"] == 8
+
+
+def test_seed_demo_creates_every_role_with_the_demo_password():
+    call_command("seed_demo")
+    expected = {"merchant1": Role.MERCHANT, "merchant2": Role.MERCHANT, "agent1": Role.AGENT,
+                "ops1": Role.OPS, "admin": Role.ADMIN}
+    for username, role in expected.items():
+        user = authenticate(username=username, password="demo-pass-2026")
+        assert user is not None and role_of(user) == role
+
+
+def test_seed_demo_has_tickets_in_every_state_and_resolution():
+    call_command("seed_demo")
+    assert set(Ticket.objects.values_list("status", flat=True)) == {
+        "pending", "under_review", "closed"}
+    assert set(Ticket.objects.exclude(resolution="").values_list("resolution", flat=True)) == \
+        set(Resolution.values)
+    assert Ticket.objects.filter(reject_count=1, status="pending").exists()
+
+
+def test_bulk_seed_inserts_consistent_tickets_with_their_events():
+    call_command("seed_demo", tickets=600, overdue=50)
+    bulk = Ticket.objects.filter(number__regex=r"^\d{6}0")
+    assert bulk.count() == 600
+    from django.utils import timezone
+    assert bulk.filter(status="pending", deadline__lte=timezone.now()).count() == 50
+    # Every bulk ticket has its creation event, closed ones their closing event.
+    assert TicketEvent.objects.filter(ticket__in=bulk, kind="created").count() == 600
+    closed = bulk.filter(status="closed")
+    assert TicketEvent.objects.filter(
+        ticket__in=closed, to_status="closed").count() == closed.count()

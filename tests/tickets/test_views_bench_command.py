@@ -1,0 +1,25 @@
+"""bench_pages keeps working: on a tiny database it seeds, measures every page
+for a merchant and for ops, and prints the table with query counts."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from tickets.models import Ticket
+
+
+def test_bench_pages_prints_a_row_per_page_and_user(db):
+    out = StringIO()
+    call_command("bench_pages", tickets=60, repeat=1, stdout=out)
+    table = [line for line in out.getvalue().splitlines() if line.startswith("| ")]
+    assert Ticket.objects.count() >= 60
+    assert len(table) == 1 + 2 * 14  # header, 14 pages for each of two users
+    assert any("deep page, pending" in row and "merchant1" in row for row in table)
+    assert all(row.rstrip(" |").split("|")[-1].strip().isdigit() for row in table[1:])
+
+
+def test_bench_pages_does_not_seed_twice(db):
+    call_command("bench_pages", tickets=40, repeat=1, stdout=StringIO())
+    before = Ticket.objects.count()
+    call_command("bench_pages", tickets=40, repeat=1, stdout=StringIO())
+    assert Ticket.objects.count() == before

@@ -1,0 +1,129 @@
+"""Median server time of the ticket pages at scale (issue 3: every figure
+<= 30 ms at 1,000,000 tickets).
+
+Seeds the database once (``tickets.demo.bulk_seed_tickets``; skipped when it
+already holds that many tickets), then requests each page in-process through
+``django.test.Client`` many times, for merchant1 (the largest shop, about 30 %
+of all tickets) and for ops1 (every shop), and prints the median, the 90th
+percentile and the number of queries. Use a database of its own
+(``make bench-pages`` does): a million tickets in the demo database would
+drown the demo.
+"""
+
+import statistics
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from tickets import demo
+from tickets.models import Ticket, TicketStatus
+from tickets.pagination import Cursor
+
+TARGET_MS = 30
+
+
+class Command(BaseCommand):
+    help = "Seed a large database once, then print median server time of the ticket pages."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tickets", type=int, default=1_000_000)
+        parser.add_argument("--repeat", type=int, default=30,
+                            help="measured requests per page and user (after 3 warm-ups)")
+
+    def handle(self, *args, tickets: int, repeat: int, **options):
+        # Measure as production runs: no query log, no debug templates.
+        settings.DEBUG = False
+        demo.seed_cast_and_story()
+        have = Ticket.objects.count()
+        if have < tickets:
+            self.stdout.write(f"Seeding {tickets - have:,} tickets (once)...")
+            started = time.monotonic()
+            demo.bulk_seed_tickets(tickets - have)
+            self.stdout.write(f"  done in {time.monotonic() - started:.0f} s")
+        # Planner statistics, as after any bulk load: PostgreSQL's autovacuum
+        # gathers them by itself sooner or later, SQLite only when asked (the
+        # deployment should run PRAGMA optimize now and then). Without them
+        # SQLite walks a whole shop's tickets for an order-number filter
+        # (1.9 s at 1,000,000 tickets) instead of using the order's index.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        total = Ticket.objects.count()
+        self.stdout.write(f"{connection.vendor}, {total:,} tickets, {repeat} requests per figure\n")
+
+        rows = []
+        for username in ("merchant1", "ops1"):
+            user = User.objects.get(username=username)
+            client = Client(HTTP_HOST="localhost")
+            client.force_login(user)
+            for label, url in self.cases(user):
+                rows.append((label, username, *self.measure(client, url, repeat)))
+        self.print_table(rows)
+
+    def cases(self, user):
+        scope = Ticket.objects.visible_to(user)
+        sample = scope.filter(status=TicketStatus.CLOSED).order_by("-id").first()
+        month_ago = timezone.localdate() - timedelta(days=30)
+        # A cursor half-way through the scope, newest first: the page a user
+        # would reach after ~10,000 clicks on "next" (found once, with OFFSET).
+        middle = scope.order_by("-created_at", "-id")[scope.count() // 2]
+        deep = Cursor.of(middle, "created_at").encode()
+        pending_middle = scope.filter(status=TicketStatus.PENDING).order_by("deadline", "id")
+        pending_middle = pending_middle[pending_middle.count() // 2]
+        deep_pending = Cursor.of(pending_middle, "deadline").encode()
+        detail = scope.filter(reject_count__gt=0).first() or sample
+        return [
+            ("tab pending (first page)", "/tickets/?status=pending"),
+            ("tab under review", "/tickets/?status=under_review"),
+            ("tab closed", "/tickets/?status=closed"),
+            ("tab all", "/tickets/?status=all"),
+            ("filter order number", f"/tickets/?status=all&order_number={sample.order.number}"),
+            ("filter ticket number", f"/tickets/?status=all&number={sample.number}"),
+            ("filter service type", "/tickets/?status=all&service_type=invoice"),
+            ("filter created from (30 days)", f"/tickets/?status=all&created_after={month_ago}"),
+            ("filter created to (30 days ago)",
+             f"/tickets/?status=all&created_before={month_ago}"),
+            ("filter type + 30 days, closed",
+             f"/tickets/?status=closed&service_type=invoice&created_after={month_ago}"),
+            ("deep page, all (middle)", f"/tickets/?status=all&after={deep}"),
+            ("deep page, pending (middle)", f"/tickets/?status=pending&after={deep_pending}"),
+            ("detail page", f"/tickets/{detail.number}/"),
+            ("handling times", "/handling-times/"),
+        ]
+
+    def measure(self, client, url, repeat):
+        for _ in range(3):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+        statements = []
+
+        def count(execute, sql, params, many, context):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            client.get(url)
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        return (statistics.median(timings), timings[int(len(timings) * 0.9) - 1],
+                len(statements))
+
+    def print_table(self, rows):
+        self.stdout.write("| page | user | median ms | p90 ms | queries |")
+        self.stdout.write("|---|---|---:|---:|---:|")
+        for label, user, median, p90, queries in rows:
+            flag = "" if median <= TARGET_MS else " **over target**"
+            self.stdout.write(f"| {label} | {user} | {median:.1f}{flag} | {p90:.1f} | "
+                              f"{queries} |")
+        worst = max(rows, key=lambda row: row[2])
+        self.stdout.write(f"\nSlowest median: {worst[0]} ({worst[1]}) {worst[2]:.1f} ms; "
+                          f"target {TARGET_MS} ms.")

@@ -1,0 +1,72 @@
+"""Template helpers for the ticket pages: the countdown and query strings."""
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext
+
+register = template.Library()
+
+# The same strings format the server's first rendering and the browser's ticking
+# (static/js/countdown.js reads them from the page), so both always agree.
+def countdown_formats() -> dict:
+    return {
+        "hm": gettext("%(hours)s h %(minutes)s min left"),
+        "ms": gettext("%(minutes)s min %(seconds)s s left"),
+        "overdue": pgettext("countdown", "Overdue"),
+    }
+
+
+def countdown_text(seconds: int, formats: dict | None = None) -> str:
+    formats = formats or countdown_formats()
+    if seconds <= 0:
+        return formats["overdue"]
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return formats["hm"] % {"hours": hours, "minutes": minutes}
+    return formats["ms"] % {"minutes": minutes, "seconds": secs}
+
+
+def countdown_state(seconds: int) -> str:
+    if seconds <= 0:
+        return "overdue"
+    if seconds < settings.TICKET_DUE_SOON_HOURS * 3600:
+        return "due-soon"
+    return "ok"
+
+
+@register.simple_tag(takes_context=True)
+def countdown(context, ticket):
+    """Time left on a pending ticket, correct on page load without JavaScript;
+    ``data-deadline`` (the server's deadline, ISO) lets the browser tick it."""
+    if ticket.deadline is None:
+        return ""
+    now = context.get("now_utc") or timezone.now()
+    seconds = int((ticket.deadline - now).total_seconds())
+    return format_html(
+        '<span class="countdown countdown-{}" data-deadline="{}" role="timer">{}</span>',
+        countdown_state(seconds), ticket.deadline.isoformat(), countdown_text(seconds),
+    )
+
+
+@register.simple_tag
+def countdown_config():
+    """The formats, the amber threshold and the server's clock for the ticking
+    script (it corrects for a browser clock that is off)."""
+    return {**countdown_formats(),
+            "due_soon_seconds": int(settings.TICKET_DUE_SOON_HOURS * 3600),
+            "server_now": timezone.now().isoformat()}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (None removes)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,79 @@
+"""The ticket detail page and the evidence images shown on it."""
+
+import mimetypes
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from .. import roles
+from ..forms import CloseForm, RejectForm, ReplyForm
+from ..models import EventKind, Evidence, Ticket
+
+
+def visible_ticket(request, number: str) -> Ticket:
+    """The ticket if this user may see it; 404 otherwise, so another shop's
+    ticket is indistinguishable from one that does not exist."""
+    return get_object_or_404(Ticket.objects.visible_to(request.user), number=number)
+
+
+def detail_context(request, ticket: Ticket, **forms) -> dict:
+    user = request.user
+    now = timezone.now()
+    events = list(ticket.events.select_related("actor").prefetch_related("evidence"))
+    # A ticket sent back to the merchant shows why, above the reply form.
+    last_rejection = None
+    if ticket.is_pending and ticket.reject_count:
+        last_rejection = next((e for e in reversed(events) if e.kind == EventKind.REJECTED),
+                              None)
+    overdue = ticket.is_overdue(now)
+    return {
+        "ticket": ticket,
+        "order": ticket.order,
+        "events": events,
+        "now_utc": now,
+        "overdue": overdue,
+        "last_rejection": last_rejection,
+        # The deadline is the server's: once it has passed, no reply form, even
+        # before the sweep closes the ticket.
+        "can_reply": roles.can_reply(user, ticket) and not overdue,
+        "can_review": roles.can_review(user, ticket),
+        "can_close": roles.can_close_as_agreed(user, ticket),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "evidence_max_files": settings.EVIDENCE_MAX_FILES,
+    }
+
+
+def render_detail(request, ticket: Ticket, *, status: int = 200, error=None, **forms):
+    context = detail_context(request, ticket, **forms)
+    if error is not None:
+        context["error"] = error
+    return render(request, "tickets/detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def ticket_detail(request, number):
+    return render_detail(request, visible_ticket(request, number))
+
+
+@require_GET
+@login_required
+def evidence_file(request, number, evidence_id):
+    """Evidence is served only to people who can see its ticket (the media
+    folder itself is never exposed)."""
+    ticket = visible_ticket(request, number)
+    evidence = get_object_or_404(Evidence, pk=evidence_id, event__ticket=ticket)
+    try:
+        handle = evidence.image.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = mimetypes.guess_type(evidence.image.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
