@@ -11,7 +11,9 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from tests.factories import MerchantFactory
 from tickets import lifecycle
 from tickets.errors import DeadlinePassed
 from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
@@ -301,3 +303,31 @@ def test_sweep_in_its_own_transactions_leaves_the_connection_as_it_found_it(make
 
     assert sweep_at(DEADLINE).timed_out == 1
     assert wal_autocheckpoint() == before
+
+
+def test_timeout_and_reminder_reach_every_merchant_of_the_shop_once(
+        ticket_at_t0, merchant, outsider, shop_a):
+    from notifications.models import Notification
+
+    colleague = MerchantFactory(username="merchant_a2", membership__shop=shop_a)
+    sweep_at(DEADLINE - timedelta(hours=1))
+    sweep_at(DEADLINE - timedelta(minutes=30))
+    sweep_at(DEADLINE + timedelta(minutes=1))
+    sweep_at(DEADLINE + timedelta(minutes=2))
+
+    sent = Notification.objects.filter(ticket=ticket_at_t0, kind__in=["due_soon", "timed_out"])
+    assert sorted(sent.values_list("kind", "recipient")) == sorted([
+        ("due_soon", merchant.pk), ("due_soon", colleague.pk),
+        ("timed_out", merchant.pk), ("timed_out", colleague.pk),
+    ])
+
+
+def test_sweep_queries_do_not_grow_with_the_number_of_tickets(make_ticket, merchant):
+    def queries_to_sweep(count, at):
+        for _ in range(count):
+            make_ticket(now=at - timedelta(hours=24, minutes=1))
+        with CaptureQueriesContext(connection) as captured:
+            assert sweep_at(at, batch_size=50).timed_out == count
+        return len(captured)
+
+    assert queries_to_sweep(2, DEADLINE) == queries_to_sweep(20, DEADLINE + timedelta(days=1))
