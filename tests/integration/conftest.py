@@ -75,12 +75,10 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker_factory(django_db_serialized_rollback, transactional_db, tmp_path):
+def celery_worker_factory(transactional_db, tmp_path):
     """celery_worker_factory(beat=False, **env) -> a started WorkerProcess.
     Each call uses a fresh Redis database queue so runs do not see each
-    other's leftovers; every worker is stopped at the end of the test.
-    Serialized rollback: the flush after a transactional test empties what data
-    migrations made (the role groups); this restores them for the next test."""
+    other's leftovers; every worker is stopped at the end of the test."""
     if connection.vendor != "postgresql":
         skip_or_fail("the real-worker tests need PostgreSQL (DATABASE_URL=postgres://...)")
     if not redis_available(REDIS_URL):

@@ -296,7 +296,7 @@ def wal_autocheckpoint():
         return cursor.fetchone()[0]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sweep_in_its_own_transactions_leaves_the_connection_as_it_found_it(make_ticket):
     make_ticket(now=T0)
     before = wal_autocheckpoint()

@@ -18,10 +18,7 @@ from tickets.errors import TicketError, TransitionNotAllowed
 from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
 from tickets.sweep import sweep_deadlines
 
-# serialized_rollback: the flush after a transactional test also empties what
-# data migrations made (the role groups); this puts them back.
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def pending_tickets(count, *, shop, service_type, deadline):
