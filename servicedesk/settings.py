@@ -7,6 +7,7 @@ under ``var/``, so ``make demo`` needs no services. Production sets ``DATABASE_U
 ``DEBUG=false``.
 """
 
+import math
 from pathlib import Path
 
 import environ
@@ -159,9 +160,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker / "control"),
     }
 else:
-    # Longer than the longest task (an export), so Redis does not redeliver a
-    # message that an acks_late worker is still working on.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis redelivers an unacknowledged message after this long. It must exceed
+    # the longest task's hard time limit (CELERY_TASK_TIME_LIMIT, checked below),
+    # or a message an acks_late worker is still working on runs twice at once.
+    # It is also how long a task whose worker was SIGKILLed waits to be
+    # redelivered; the sweep does not depend on that, the next beat tick redoes it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -173,17 +179,35 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# When the broker connection drops, unacknowledged acks_late tasks are redelivered
+# anyway; cancelling them avoids running the same task twice at once (and is
+# Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Defaults for every task (an export is the longest); the sweep sets its own,
+# derived from its time budget (tickets/tasks.py).
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", math.inf) <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT, or Redis "
+        "hands a running task to a second worker."
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Ticket deadlines (DESIGN §3, §4).
+# How often beat starts a sweep; how many tickets one transaction handles (short
+# write locks on SQLite, bounded memory); when a sweep stops starting batches (it
+# should end before the next one is due); how early the reminder goes out.
 TICKET_SWEEP_INTERVAL_SECONDS = env.float("TICKET_SWEEP_INTERVAL_SECONDS", default=60)
 TICKET_SWEEP_BATCH_SIZE = env.int("TICKET_SWEEP_BATCH_SIZE", default=500)
 TICKET_SWEEP_TIME_BUDGET_SECONDS = env.float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50)
 TICKET_DUE_SOON_HOURS = env.float("TICKET_DUE_SOON_HOURS", default=2)
+for _name in ("TICKET_SWEEP_INTERVAL_SECONDS", "TICKET_SWEEP_BATCH_SIZE",
+              "TICKET_SWEEP_TIME_BUDGET_SECONDS", "TICKET_DUE_SOON_HOURS"):
+    if not globals()[_name] > 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number.")
 
 # Periodic work, run by the one beat of the deployment (DESIGN §4). Task names are
 # fixed here; each app implements its own.
@@ -191,6 +215,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-ticket-deadlines": {
         "task": "tickets.tasks.sweep_deadlines",
         "schedule": TICKET_SWEEP_INTERVAL_SECONDS,
+        # A sweep still queued when the next is sent is redundant: drop it rather
+        # than let them pile up while workers are busy or down.
+        "options": {"expires": TICKET_SWEEP_INTERVAL_SECONDS},
     },
     "prune-read-notifications": {
         "task": "notifications.tasks.prune_read_notifications",

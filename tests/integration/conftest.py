@@ -60,13 +60,15 @@ class WorkerProcess:
             self.proc.wait(10)
 
     def stop(self):
-        """Warm shutdown: finish the current task, then exit."""
+        """Warm shutdown: finish the current task, then exit. Returns the exit
+        code (0 for a clean stop)."""
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+        return self.proc.returncode if self.proc else None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -1,0 +1,186 @@
+"""The sweep under real concurrency, on PostgreSQL (row locks and SKIP LOCKED only
+exist there): parallel sweeps, and merchant replies racing the sweep at the
+deadline. Threads use their own database connections, so the data must be
+committed (transactional tests) and every thread closes its connection."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from tests.factories import OrderFactory
+from tickets import lifecycle
+from tickets.errors import TicketError, TransitionNotAllowed
+from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
+from tickets.sweep import sweep_deadlines
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def pending_tickets(count, *, shop, service_type, deadline):
+    """``count`` pending tickets sharing one deadline, inserted in bulk (creating
+    a thousand through the lifecycle would only slow the test down)."""
+    order = OrderFactory(shop=shop)
+    created = deadline - timedelta(hours=service_type.handling_hours)
+    return Ticket.objects.bulk_create(
+        Ticket(number=f"{i:016d}", shop=shop, order=order, service_type=service_type,
+               status=TicketStatus.PENDING, content="买家询问什么时候发货",
+               deadline=deadline, created_at=created)
+        for i in range(1, count + 1)
+    )
+
+
+def run_in_threads(*targets):
+    """Start every target at the same moment; return their results, re-raising
+    the first exception a thread hit."""
+    barrier = threading.Barrier(len(targets))
+    results, errors = [None] * len(targets), []
+
+    def run(index, target):
+        try:
+            barrier.wait(10)
+            results[index] = target()
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def events_per_ticket(kind):
+    return dict(TicketEvent.objects.filter(kind=kind).values_list("ticket")
+                .annotate(n=Count("id")).values_list("ticket", "n"))
+
+
+def test_two_parallel_sweeps_time_out_each_of_a_thousand_tickets_exactly_once(
+        require_postgres, shop_a, service_type):
+    now = timezone.now()
+    tickets = pending_tickets(1000, shop=shop_a, service_type=service_type,
+                              deadline=now - timedelta(minutes=1))
+
+    def sweep():
+        return sweep_deadlines(now=now, batch_size=50, time_budget=60)
+
+    first, second = run_in_threads(sweep, sweep)
+
+    assert first.timed_out + second.timed_out == 1000
+    assert events_per_ticket(EventKind.TIMED_OUT) == {t.pk: 1 for t in tickets}
+    assert Ticket.objects.filter(status=TicketStatus.CLOSED,
+                                 resolution=Resolution.TIMED_OUT).count() == 1000
+
+
+def test_replies_racing_the_sweep_at_the_deadline_have_exactly_one_outcome_each(
+        require_postgres, shop_a, service_type, merchant):
+    deadline = timezone.now()
+    tickets = pending_tickets(200, shop=shop_a, service_type=service_type, deadline=deadline)
+    refused = []
+
+    def replies():
+        # The merchant answers every ticket a moment before the deadline: in
+        # time, unless the sweep locked the row first (then the ticket is closed).
+        for ticket in tickets:
+            try:
+                lifecycle.reply(ticket.pk, actor=merchant, body="已处理",
+                                now=deadline - timedelta(milliseconds=1))
+            except TicketError as exc:
+                refused.append((ticket.pk, exc))
+
+    def sweep():
+        return sweep_deadlines(now=deadline, batch_size=10, time_budget=60)
+
+    _, swept = run_in_threads(replies, sweep)
+
+    timed_out = events_per_ticket(EventKind.TIMED_OUT)
+    replied = events_per_ticket(EventKind.REPLIED)
+    assert set(timed_out) | set(replied) == {t.pk for t in tickets}
+    assert not set(timed_out) & set(replied)
+    assert set(timed_out.values()) <= {1} and set(replied.values()) <= {1}
+    assert swept.timed_out == len(timed_out)
+    # Every refused reply met a ticket the sweep had closed, and said so.
+    assert {pk for pk, _ in refused} == set(timed_out)
+    assert all(isinstance(exc, TransitionNotAllowed) for _, exc in refused)
+    statuses = dict(Ticket.objects.values_list("pk", "status"))
+    assert all(statuses[pk] == TicketStatus.CLOSED for pk in timed_out)
+    assert all(statuses[pk] == TicketStatus.UNDER_REVIEW for pk in replied)
+
+
+def test_reply_in_progress_is_skipped_by_the_sweep_and_wins(
+        require_postgres, shop_a, service_type, merchant):
+    deadline = timezone.now()
+    ticket, = pending_tickets(1, shop=shop_a, service_type=service_type, deadline=deadline)
+    reply_locked, sweep_done = threading.Event(), threading.Event()
+
+    def slow_reply():
+        # The reply holds the row lock until the sweep has looked at the row.
+        with transaction.atomic():
+            lifecycle.reply(ticket.pk, actor=merchant, body="已处理",
+                            now=deadline - timedelta(seconds=1))
+            reply_locked.set()
+            assert sweep_done.wait(20)
+
+    def sweep_after_lock():
+        assert reply_locked.wait(20)
+        try:
+            return sweep_deadlines(now=deadline, batch_size=10, time_budget=10)
+        finally:
+            sweep_done.set()
+
+    _, swept = run_in_threads(slow_reply, sweep_after_lock)
+
+    assert swept.timed_out == 0
+    assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.UNDER_REVIEW
+    assert sweep_deadlines(now=deadline + timedelta(minutes=1)).timed_out == 0
+
+
+def test_reply_waiting_for_the_sweeps_lock_is_refused_once_the_sweep_commits(
+        require_postgres, shop_a, service_type, merchant):
+    deadline = timezone.now()
+    ticket, = pending_tickets(1, shop=shop_a, service_type=service_type, deadline=deadline)
+    sweep_locked = threading.Event()
+
+    def slow_sweep():
+        with transaction.atomic():
+            done = lifecycle.time_out_due(deadline, limit=10)
+            sweep_locked.set()
+            wait_until_a_backend_waits_for_a_lock()
+        return done
+
+    def reply_after_lock():
+        assert sweep_locked.wait(20)
+        with pytest.raises(TransitionNotAllowed):
+            lifecycle.reply(ticket.pk, actor=merchant, body="已处理",
+                            now=deadline - timedelta(milliseconds=1))
+
+    done, _ = run_in_threads(slow_sweep, reply_after_lock)
+
+    assert done == 1
+    assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.TIMED_OUT]
+
+
+def wait_until_a_backend_waits_for_a_lock(timeout=20.0):
+    """Poll pg_stat_activity (bounded) until another session of this test
+    database is blocked on a lock: the reply has reached the locked row."""
+    stop = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < stop:
+            # Inside a transaction the statistics views are a snapshot; clear it.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the reply never waited for the sweep's lock")
