@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from exports.models import ExportJob
 from exports.tasks import build_export
-from tests.exports.conftest import read_rows, role_groups  # noqa: F401
+from tests.exports.conftest import read_rows
 from tickets import lifecycle
 
 pytestmark = pytest.mark.browser

@@ -2,29 +2,17 @@
 rejection arrive without reloading, and reading it brings the count back down."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import Resolver404, resolve
 from playwright.sync_api import expect
 
 from notifications.models import Notification
 from tickets import lifecycle
-from tickets.roles import GROUP_NAMES
 
-# serialized_rollback: live_server needs a flushed database; the role groups made
-# by a data migration must come back for the tests that run after this one.
-pytestmark = [pytest.mark.browser,
-              pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 POLL_SECONDS = 1
 
 
-@pytest.fixture(autouse=True)
-def role_groups(transactional_db):
-    """serialized_rollback cannot restore the data migration's role groups here:
-    once Playwright runs its event loop in this thread, asgiref gives the test a
-    fresh connection object without the serialized contents. Recreate them."""
-    for name in GROUP_NAMES:
-        Group.objects.get_or_create(name=name)
 
 
 def reject_as_agent(agent_context, live_server, login, agent, ticket, reason):

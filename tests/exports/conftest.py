@@ -16,23 +16,6 @@ from tickets.models import Ticket, TicketStatus
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def role_groups(request):
-    """The role groups come from a data migration, and a transactional test's flush
-    deletes them for every transactional test after it: put them back."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or \
-        {"transactional_db", "live_server"} & set(request.fixturenames)
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
-    from django.contrib.auth.models import Group
-
-    from tickets.roles import GROUP_NAMES
-
-    for name in GROUP_NAMES:
-        Group.objects.get_or_create(name=name)
-
 
 @pytest.fixture
 def bulk_tickets(agent, service_type):

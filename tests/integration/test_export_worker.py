@@ -15,7 +15,7 @@ from django.conf import settings
 
 from exports.models import ExportJob, ExportStatus
 from exports.tasks import build_export
-from tests.exports.conftest import bulk_tickets, read_rows, role_groups  # noqa: F401
+from tests.exports.conftest import bulk_tickets, read_rows  # noqa: F401
 from tests.integration.conftest import REDIS_URL, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]

@@ -1,21 +1,7 @@
 import pytest
-from django.contrib.auth.models import Group
 
 from notifications.models import Notification
 from tests.factories import MerchantFactory
-from tickets.roles import GROUP_NAMES
-
-
-@pytest.fixture
-def role_groups(transactional_db):
-    """The role groups (a data migration makes them) for transactional tests.
-
-    serialized_rollback does not bring them back after an earlier transactional
-    test flushed the database once Playwright has started in the session:
-    Playwright's running event loop makes asgiref hand the test thread a fresh
-    connection object that lacks the serialized contents. So make sure."""
-    for name in GROUP_NAMES:
-        Group.objects.get_or_create(name=name)
 
 
 @pytest.fixture

@@ -102,9 +102,9 @@ def test_domain_errors_leave_no_notification(make_ticket, merchant, agent):
     assert Notification.objects.count() == before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_committed_transition_has_exactly_one_notification_per_recipient(
-        require_postgres, role_groups, make_ticket, merchant, agent):
+        require_postgres, make_ticket, merchant, agent):
     """On PostgreSQL with real commits (no test-wrapping transaction)."""
     ticket = lifecycle.reply(make_ticket(), actor=merchant, body="已发货")
     lifecycle.reject(ticket, actor=agent, reason="请补充")
@@ -114,8 +114,8 @@ def test_committed_transition_has_exactly_one_notification_per_recipient(
         ("merchant_a", "rejected")]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_rolled_back_transition_on_postgres_leaves_nothing(require_postgres, role_groups,
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_transition_on_postgres_leaves_nothing(require_postgres,
                                                            make_ticket,
                                                            merchant, fail_after_notifying):
     with pytest.MonkeyPatch.context() as unpatched:
