@@ -272,7 +272,9 @@ def _claim(queryset, *, limit: int) -> list[Ticket]:
     SQLite has no row locks; there the IMMEDIATE transaction (settings) makes the
     whole batch one writer, so a second sweep waits, then claims only what is
     still due."""
-    queryset = queryset.order_by("deadline", "id")
+    # Only what the batch paths read: the guarded UPDATE needs the ids, the
+    # notifications the deadline (due_soon); not the content and the rest.
+    queryset = queryset.order_by("deadline", "id").only("id", "shop_id", "deadline")
     features = connection.features
     if features.has_select_for_update_skip_locked:
         # NO KEY UPDATE: the sweep never changes the key, so it need not block
