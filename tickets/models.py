@@ -279,7 +279,10 @@ class TicketEvent(models.Model):
     """Append-only audit trail: one row per transition. Stores codes, never
     translated labels; pages translate at display time."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    # No index of its own on ticket_id: event_thread starts with it, and serves the
+    # cascade and the foreign-key checks too; a second one only costs every insert.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events",
+                               db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
