@@ -6,7 +6,6 @@ transition leaves no notification behind and a committed one has exactly one per
 recipient.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -41,10 +40,11 @@ def _grouped_params(kind: str, tickets: Sequence, events: Sequence | None) -> li
     """The tickets by their parameters, as [(params, [ticket ids]), ...]. Most kinds
     give every ticket of a batch the same parameters (a timeout has none), so
     there is usually one group."""
-    groups: dict[str, tuple] = {}
+    groups: dict[tuple, tuple] = {}
     for index, ticket in enumerate(tickets):
         params = _params(kind, ticket, events[index] if events is not None else None)
-        groups.setdefault(json.dumps(params, sort_keys=True), (params, []))[1].append(ticket.pk)
+        # Every value is a string: the sorted items are a cheap key.
+        groups.setdefault(tuple(sorted(params.items())), (params, []))[1].append(ticket.pk)
     return list(groups.values())
 
 
