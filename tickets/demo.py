@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -218,6 +218,10 @@ def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = No
         made += size
         if progress:
             progress(made)
+    # A bulk load changes the tables' shape; without fresh statistics SQLite's
+    # planner picks the wrong index for some list pages (seen: 1.9 s instead of 7 ms).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return made
 
 
