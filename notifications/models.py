@@ -42,16 +42,17 @@ class Notification(models.Model):
         verbose_name=_("recipient"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
-    # Its automatic index (notifications_notification_ticket_id_*) is the one index
-    # here no page reads: it serves deleting a ticket (the cascade's
-    # DELETE ... WHERE ticket_id IN (...), and the foreign-key check per deleted
-    # ticket, which without it reads the whole table once per ticket). Tickets can
-    # be deleted (admin, bench_export's rebuild), so it stays; bench_sweep puts
-    # its price at roughly 0.2-0.3x the bare UPDATE on SQLite.
+    # No index on ticket_id: no page or task looks notifications up by ticket
+    # (the list joins from the notification to its ticket), and each index costs
+    # every insert: bench_sweep put this one at about 0.2-0.3x the bare UPDATE.
+    # The price is paid by deleting a ticket, which then reads the whole table
+    # (the cascade, and the foreign-key check per deleted ticket); tickets are an
+    # audit record and the admin does not delete them.
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.CASCADE,
         related_name="notifications",
+        db_index=False,
         verbose_name=_("ticket"),
     )
     # Parameters of the text, e.g. {"reason": ...} for "rejected",

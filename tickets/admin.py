@@ -75,6 +75,11 @@ class TicketAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A ticket and its events are the audit record; deleting one would also
+        # scan every notification (they have no index on ticket_id).
+        return False
+
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(admin.ModelAdmin):
