@@ -2,12 +2,11 @@
 on PostgreSQL with real row locks: exactly one wins, the other gets the domain
 error, and the event log has exactly one entry for the winner."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
+from tests.threads import run_together
 from tickets import lifecycle
 from tickets.errors import TicketError
 from tickets.models import EventKind, Ticket, TicketEvent, TicketStatus
@@ -17,25 +16,11 @@ ROUNDS = 8
 
 
 def race(*actions):
-    """Run the actions in parallel threads, released together by a barrier.
-    Returns (results, errors) in action order; each thread has its own connection."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = ("ok", action())
-        except TicketError as error:
-            results[index] = ("error", error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    """Run the actions together; a domain error is an outcome, anything else a bug."""
+    results = run_together(*actions, timeout=30)
+    for kind, value in results:
+        if kind == "error" and not isinstance(value, TicketError):
+            raise value
     return results
 
 

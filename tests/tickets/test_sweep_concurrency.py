@@ -8,11 +8,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from tests.factories import OrderFactory
+from tests.threads import run_together
 from tickets import lifecycle
 from tickets.errors import TicketError, TransitionNotAllowed
 from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
@@ -37,27 +38,11 @@ def pending_tickets(count, *, shop, service_type, deadline):
 def run_in_threads(*targets):
     """Start every target at the same moment; return their results, re-raising
     the first exception a thread hit."""
-    barrier = threading.Barrier(len(targets))
-    results, errors = [None] * len(targets), []
-
-    def run(index, target):
-        try:
-            barrier.wait(10)
-            results[index] = target()
-        except BaseException as exc:  # reported to the test below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    if errors:
-        raise errors[0]
-    return results
+    results = run_together(*targets)
+    for kind, value in results:
+        if kind == "error":
+            raise value
+    return [value for _, value in results]
 
 
 def events_per_ticket(kind):
