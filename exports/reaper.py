@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import jobs
 from .models import ExportJob, ExportStatus
@@ -22,6 +23,10 @@ from .requests import send_to_workers
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+# Stored in the requester's language when the job is failed, shown on /exports/.
+INTERRUPTED = gettext_noop(
+    "The export was interrupted and could not be finished. Please start it again.")
+NOT_STARTED = gettext_noop("The export could not be started in time. Please start it again.")
 
 
 def reap_stale_exports(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
@@ -51,9 +56,7 @@ def reap_stale_exports(*, now: datetime | None = None, batch_size: int = BATCH_S
                 send_to_workers(pk)
             continue
         with translation.override(language):
-            message = (_("The export was interrupted too often. Please start it again.")
-                       if status == ExportStatus.RUNNING else
-                       _("The export could not be started in time. Please start it again."))
+            message = _(INTERRUPTED if status == ExportStatus.RUNNING else NOT_STARTED)
         if jobs.fail_stale(pk, status=status, attempt=attempt, stale_before=stale_before,
                            message=message, now=now):
             handled += 1
