@@ -147,6 +147,17 @@ def test_a_refused_publish_leaves_the_job_queued_for_the_next_run_to_fail(
 
 
 @pytest.mark.django_db
+def test_a_re_enqueued_job_says_so_on_the_exports_page(clock, sent, client, merchant):
+    job = running_job(merchant)
+    client.force_login(merchant)
+    assert "export-restarted" not in client.get(f"/exports/{job.pk}/row/").content.decode()
+    clock.shift(JUST_OVER)
+    reaper.reap_stale_exports()
+    html = client.get(f"/exports/{job.pk}/row/").content.decode()
+    assert "中断后已重新开始。" in html and "hx-trigger" in html  # still polled
+
+
+@pytest.mark.django_db
 def test_the_reapers_message_is_shown_on_the_exports_page(clock, sent, client, merchant):
     job = running_job(merchant, attempts=2)
     clock.shift(JUST_OVER)
