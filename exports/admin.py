@@ -5,7 +5,7 @@ from .models import ExportJob
 
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
-    """Read-only: jobs change only through the request, the task and retention."""
+    """Read-only: a job changes only through exports.jobs (request, task, reaper, retention)."""
 
     list_display = ["id", "requester", "shop", "status", "matched_count", "rows_written",
                     "created_at", "finished_at"]

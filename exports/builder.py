@@ -1,19 +1,21 @@
-"""Building one export job's file: the body of the Celery task (DESIGN §5).
+"""Building one export job's file: the body of the Celery task.
 
-A job is taken from ``queued`` (or from ``running``: a redelivered or retried
-task) with a compare-and-set, and every attempt starts over: counters reset and
-whatever an earlier attempt left in the job's storage folder is deleted. The job
-ends ``done`` with its file, or ``failed`` with a readable error and no file.
+The run takes a queued job through ``exports.jobs`` (compare-and-set), starts
+over (whatever an earlier attempt left in the job's storage folder is deleted),
+beats the job's heartbeat with its progress, and ends it ``done`` with its file
+or ``failed`` with a readable error and no file. Every write is conditioned on
+this run still owning the job: a run that lost it (the reaper re-queued or
+failed it while this worker was stalled) stops and leaves no file behind.
 """
 
 import logging
 import tempfile
+import time
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -21,16 +23,21 @@ from django.utils.translation import gettext as _
 from tickets.filters import TicketFilter
 from tickets.models import Ticket
 
-from . import writer
-from .models import ExportJob, ExportStatus
+from . import jobs, writer
+from .models import ExportJob
 
 logger = logging.getLogger(__name__)
 
 # Rows between two progress updates: often enough for a moving bar, rare enough
 # to cost nothing (about ten UPDATEs for a full export).
 PROGRESS_EVERY = 5000
-# A job whose worker keeps dying (redelivered again and again) is given up.
-MAX_ATTEMPTS = 3
+# How often (in rows) the writer calls back, so a slow export still beats its
+# heartbeat on time; most calls only read the clock.
+PROGRESS_CHECK_EVERY = 500
+
+
+class JobLost(Exception):
+    """The job is no longer this run's: stop writing."""
 
 
 def export_rows(job: ExportJob, selections: list):
@@ -58,48 +65,54 @@ def file_name_for(job: ExportJob) -> str:
 
 
 def run_export(job_id: int) -> ExportJob | None:
-    """Build the job's file. Returns the job, or None if it was not runnable
-    (already done, failed or expired: running a finished job again does nothing)."""
-    now = timezone.now()
-    taken = (
-        ExportJob.objects.filter(pk=job_id, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
-        .update(status=ExportStatus.RUNNING, started_at=now, finished_at=None, rows_written=0,
-                error="", file="", attempts=F("attempts") + 1)
-    )
-    if not taken:
+    """Build the job's file. Returns the job, or None if this run did not (or no
+    longer) own it: finished, failed, expired, taken by another message, or
+    taken away by the reaper mid-run."""
+    run = jobs.start(job_id)
+    if run is None:
         return None
     job = ExportJob.objects.select_related("requester", "shop").get(pk=job_id)
     _clear_storage_folder(job)
     with translation.override(job.language):
-        if job.attempts > MAX_ATTEMPTS:
-            return _fail(job, _("The export was interrupted too often. Please start it again."))
         try:
-            stored_name, written = _build_file(job)
+            stored_name, written = _build_file(job, run)
+        except JobLost:
+            logger.warning("export job %s was taken from this run (attempt %s); stopping",
+                           job_id, run.attempt)
+            return None
         except writer.RowLimitExceeded:
-            return _fail(job, _(
+            return _fail(job, run, _(
                 "More than %(cap)s tickets match this filter now. Narrow the created-time "
                 "range and export again."
             ) % {"cap": f"{settings.EXPORT_MAX_ROWS:,}"})
         except Exception as exc:  # the job must end failed, whatever went wrong
             logger.exception("export job %s failed", job_id)
-            return _fail(job, _("The export failed (%(reason)s). Please try again.")
+            return _fail(job, run, _("The export failed (%(reason)s). Please try again.")
                          % {"reason": type(exc).__name__})
-    finished = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.DONE, file=stored_name, rows_written=written,
-        finished_at=timezone.now(),
-    )
-    if not finished:  # someone else moved the job on (e.g. a newer attempt): not ours
+    if not jobs.finish(run, file_name=stored_name, rows_written=written):
+        # The reaper moved the job on while this run was writing: the newer
+        # attempt (or the failure) stands, and this run's file must not stay.
         default_storage.delete(stored_name)
+        return None
     job.refresh_from_db()
     return job
 
 
-def _build_file(job: ExportJob) -> tuple[str, int]:
+def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
     columns = writer.columns_for(job.language)
     selections, datetimes_are_local = writer.selections(columns, vendor=connection.vendor)
+    # A fifth of the reaper's limit: a run may miss a few beats (a slow chunk, a
+    # busy database) before it is taken for dead.
+    beat_every = settings.EXPORT_STALE_AFTER_SECONDS / 5
+    last = {"rows": 0, "at": time.monotonic()}
 
     def record_progress(rows: int) -> None:
-        ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(rows_written=rows)
+        moment = time.monotonic()
+        if rows - last["rows"] < PROGRESS_EVERY and moment - last["at"] < beat_every:
+            return
+        if not jobs.beat(run, rows_written=rows):
+            raise JobLost()
+        last.update(rows=rows, at=moment)
 
     # The workbook is zipped into a local temporary file first, then handed to the
     # storage in one piece: the storage never holds a half-written file.
@@ -107,18 +120,20 @@ def _build_file(job: ExportJob) -> tuple[str, int]:
         written = writer.write_workbook(
             export_rows(job, selections), spool, columns=columns,
             max_rows=settings.EXPORT_MAX_ROWS, on_progress=record_progress,
-            progress_every=PROGRESS_EVERY, datetimes_are_local=datetimes_are_local,
+            progress_every=PROGRESS_CHECK_EVERY, datetimes_are_local=datetimes_are_local,
         )
+        # Zipping took a while; say so before the storage write.
+        if not jobs.beat(run, rows_written=written):
+            raise JobLost()
         spool.seek(0)
         name = default_storage.save(f"{job.storage_folder}/{file_name_for(job)}", File(spool))
     return name, written
 
 
-def _fail(job: ExportJob, message: str) -> ExportJob:
+def _fail(job: ExportJob, run: jobs.Run, message: str) -> ExportJob | None:
+    if not jobs.fail_run(run, message=message):
+        return None  # no longer ours: the folder belongs to whoever has the job now
     _clear_storage_folder(job)
-    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.FAILED, error=message, file="", finished_at=timezone.now()
-    )
     job.refresh_from_db()
     return job
 

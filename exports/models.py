@@ -1,4 +1,5 @@
-"""Export jobs (DESIGN §5) and the per-user cooldown slot that rate-limits them."""
+"""Export jobs and the per-user cooldown slot that rate-limits them. A job's
+status, heartbeat and attempts change only through ``exports.jobs``."""
 
 from django.conf import settings
 from django.db import models
@@ -38,8 +39,12 @@ class ExportJob(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices,
                               default=ExportStatus.QUEUED)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
-    # Task runs that took this job; more than a few means its worker keeps dying.
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Times the job was handed to the workers: 1 on request, 2 once the reaper has
+    # re-enqueued it after its worker died. The reaper gives up after that.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    # Queued: when it was (re-)queued. Running: the last sign of life of its run,
+    # written with the progress. The reaper acts on jobs whose heartbeat is old.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), default=timezone.now)
     file = models.FileField(_("file"), upload_to=export_upload_to, max_length=255, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
@@ -67,6 +72,10 @@ class ExportJob(models.Model):
             # Retention sweep: WHERE status = 'done' AND finished_at < ?
             models.Index(fields=["finished_at"], name="exportjob_done_finished",
                          condition=Q(status=ExportStatus.DONE)),
+            # Reaper: WHERE status IN ('queued', 'running') AND heartbeat_at < ?
+            # ORDER BY heartbeat_at. Few rows are ever active, so the index stays tiny.
+            models.Index(fields=["heartbeat_at"], name="exportjob_active_heartbeat",
+                         condition=Q(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])),
         ]
 
     def __str__(self) -> str:

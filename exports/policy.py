@@ -1,6 +1,6 @@
-"""The two limits on export requests (DESIGN §5): the row cap and the per-user
-cooldown. Both are decided before a job exists, so a refused request leaves
-nothing behind, not even a cooldown."""
+"""The two limits on export requests: the row cap and the per-user cooldown.
+Both are decided before a job exists, so a refused request leaves nothing
+behind, not even a cooldown."""
 
 from datetime import datetime, timedelta
 
@@ -46,8 +46,9 @@ def claim_cooldown(user, *, now: datetime) -> None:
 
 
 def release_cooldown(user_id: int, *, accepted_at: datetime) -> None:
-    """Give the slot back after a request that was accepted but could not be queued.
-    Only the claim made at ``accepted_at`` is undone, never a later one."""
+    """Give the slot back for a job that failed (it could not be queued, its run
+    failed, or the reaper gave it up): a job that produced nothing does not hold
+    the cooldown. Only the claim made at ``accepted_at`` is undone, never a later one."""
     ExportCooldown.objects.filter(user_id=user_id, last_accepted_at=accepted_at).update(
         last_accepted_at=None
     )

@@ -1,4 +1,4 @@
-"""Accepting an export request (DESIGN §5): validate the filter, count, apply the
+"""Accepting an export request: validate the filter, count, apply the
 cap and the cooldown, create the job, hand it to Celery.
 
 Order matters. The cap is checked before the cooldown is claimed, so a refused
@@ -12,7 +12,8 @@ Why not just ``on_commit(robust=True)`` or sending inside the transaction:
 robust swallows the failure, so the user would see "accepted" for a job that
 never runs and lose a minute of cooldown; sending before commit lets a fast
 worker miss the row. Instead the callback itself catches the publish error and
-undoes the acceptance; ``request_export`` then sees the failed job and raises
+undoes the acceptance (``jobs.fail_unsent``: the job ends failed, the cooldown
+claim is given back); ``request_export`` then sees the failed job and raises
 ``ExportUnavailable`` (503). That works because views call it outside any outer
 transaction (no ATOMIC_REQUESTS), so on_commit runs when our block exits. Called
 inside an outer transaction, the send waits for that commit; a broker failure
@@ -33,9 +34,9 @@ from tickets.errors import NotPermitted
 from tickets.filters import TicketFilter
 from tickets.models import Shop, Ticket
 
-from . import policy
+from . import jobs, policy
 from .errors import ExportUnavailable, InvalidExportFilter
-from .models import ExportJob, ExportStatus
+from .models import ExportJob
 
 logger = logging.getLogger(__name__)
 
@@ -69,34 +70,38 @@ def request_export(*, user, params: dict[str, str], language: str,
     shop_id = roles.shop_id_of(user) if roles.is_merchant(user) else None
     with transaction.atomic():
         policy.claim_cooldown(user, now=now)
-        job = ExportJob.objects.create(
+        job = jobs.create(
+            now=now,
             requester=user,
             shop=Shop.objects.get(pk=shop_id) if shop_id else None,
             filter_params=params,
             language=language,
             matched_count=count,
-            created_at=now,
         )
-        transaction.on_commit(partial(_enqueue, job, accepted_at=now))
-    if job.status == ExportStatus.FAILED:
+        refused = []
+        transaction.on_commit(partial(_enqueue, job.pk, refused=refused))
+    if refused:
         raise ExportUnavailable()
     return job
 
 
-def _enqueue(job: ExportJob, *, accepted_at: datetime) -> None:
+def send_to_workers(job_id: int) -> bool:
+    """Publish the job's task. False if the broker refused it (logged)."""
     from .tasks import build_export
 
     try:
-        build_export.apply_async((job.pk,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        build_export.apply_async((job_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception:
-        # Whatever kept the message from the broker (connection refused, timeout,
-        # auth), the job will never run: say so now rather than leave it queued.
-        logger.exception("could not enqueue export job %s", job.pk)
-        with transaction.atomic():
-            ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
-                status=ExportStatus.FAILED, finished_at=timezone.now(),
-                error=_("Exports were temporarily unavailable; this one was not started. "
-                        "Please try again."),
-            )
-            policy.release_cooldown(job.requester_id, accepted_at=accepted_at)
-        job.status = ExportStatus.FAILED
+        # Whatever kept the message from the broker (connection refused, timeout, auth).
+        logger.exception("could not enqueue export job %s", job_id)
+        return False
+    return True
+
+
+def _enqueue(job_id: int, *, refused: list) -> None:
+    if send_to_workers(job_id):
+        return
+    # The job will never run: say so now rather than leave it queued.
+    jobs.fail_unsent(job_id, message=_(
+        "Exports were temporarily unavailable; this one was not started. Please try again."))
+    refused.append(job_id)

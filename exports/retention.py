@@ -1,4 +1,4 @@
-"""Retention (DESIGN §4): export files live ``EXPORT_RETENTION_DAYS``; then the
+"""Retention: export files live ``EXPORT_RETENTION_DAYS``; then the
 file is deleted and its job marked ``expired`` (kept, so the list still says what
 happened to it)."""
 
@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from . import jobs
 from .models import ExportJob, ExportStatus
 
 BATCH_SIZE = 500
@@ -19,16 +20,14 @@ def expire_old_exports(*, now: datetime | None = None, batch_size: int | None = 
     now = now or timezone.now()
     batch_size = batch_size or BATCH_SIZE
     cutoff = now - timedelta(days=settings.EXPORT_RETENTION_DAYS)
-    jobs = list(
+    old = list(
         ExportJob.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff)
         .order_by("finished_at", "id").values_list("pk", "file")[:batch_size]
     )
     expired = 0
-    for pk, name in jobs:
+    for pk, name in old:
         # Compare-and-set first: if two sweeps race, only one deletes the file.
-        if ExportJob.objects.filter(pk=pk, status=ExportStatus.DONE).update(
-            status=ExportStatus.EXPIRED, file=""
-        ):
+        if jobs.expire(pk):
             if name:
                 default_storage.delete(name)
             expired += 1

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import builder, retention
+from . import builder, reaper, retention
 
 
 @shared_task(acks_late=True)
@@ -19,4 +19,15 @@ def expire_old_exports() -> int:
         expired = retention.expire_old_exports()
         total += expired
         if expired < retention.BATCH_SIZE:
+            return total
+
+
+@shared_task
+def reap_stale_exports() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE): re-enqueue or fail stale jobs, batch by batch."""
+    total = 0
+    while True:
+        handled = reaper.reap_stale_exports()
+        total += handled
+        if handled < reaper.BATCH_SIZE:
             return total

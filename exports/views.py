@@ -1,5 +1,5 @@
-"""Export pages (DESIGN §5, §7): the job list with the new-export form, the
-polled progress row, and the download. Agents and users without a role get
+"""Export pages: the job list with the new-export form, the polled progress
+row, and the download. Agents and users without a role get
 403 on all of them; a job that is not yours is 404."""
 
 from functools import wraps
@@ -57,9 +57,10 @@ def export_list(request):
 
 
 def _create(request):
-    # The export page's form posts the filter as fields; the list page's button
-    # (htmx, inside the list's GET form) posts it in the query string.
-    params = {**filter_params_from(request.GET), **filter_params_from(request.POST)}
+    # Exactly the posted filter: the export page's form and the ticket list's
+    # button both post it as fields. Whatever the URL carries (a list page's
+    # query string, a stale link) must not widen or narrow what is exported.
+    params = filter_params_from(request.POST)
     try:
         job = request_export(user=request.user, params=params, language=get_language())
     except TicketError as error:

@@ -3,7 +3,9 @@ row, the download (requester and ops only, 404 for anyone else, 410 once
 expired) and the 导出 button of the ticket list."""
 
 import datetime as dt
+import json
 import re
+from html import unescape
 
 import pytest
 from django.core.files.base import ContentFile
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from exports.models import ExportJob, ExportStatus
 from tests.factories import MerchantFactory
+from tickets.filters import TicketFilter
 
 
 def done_job(user, *, shop=None, content=b"PK-xlsx", **fields):
@@ -196,25 +199,55 @@ def test_unfinished_or_failed_job_has_nothing_to_download(client, merchant):
 # --- the button on the ticket list ------------------------------------------------
 
 @pytest.mark.django_db
-def test_button_posts_the_lists_filter_in_the_query_string(merchant):
+def test_button_posts_the_lists_applied_filter_as_fields(merchant):
     request = RequestFactory().get("/tickets/")
     request.user = merchant
     html = render_to_string("exports/_export_button.html",
                             {"export_query": "status=pending&order_number=6900001"},
                             request=request)
-    assert 'hx-post="/exports/?status=pending&amp;order_number=6900001"' in html
-    assert 'hx-params="none"' in html
+    assert 'hx-post="/exports/"' in html  # no query string: the fields are the filter
+    posted = json.loads(unescape(re.search(r'hx-vals="([^"]*)"', html).group(1)))
+    # Every field of the filter, so the surrounding form's edited-but-unapplied
+    # inputs are overridden, blank where the list sets nothing.
+    assert posted == {**{name: "" for name in TicketFilter.base_filters},
+                      "status": "pending", "order_number": "6900001"}
+    params = re.search(r'hx-params="([^"]*)"', html).group(1).split(",")
+    assert sorted(params) == sorted(TicketFilter.base_filters)
     assert "<form" not in html  # it lives inside the list's own filter form
 
 
-def test_htmx_post_with_the_query_string_starts_the_export_and_redirects(
+def test_htmx_post_with_the_filter_as_fields_starts_the_export_and_redirects(
         client, merchant, make_ticket):
     make_ticket()
     client.force_login(merchant)
-    response = client.post("/exports/?status=pending&page=2", HTTP_HX_REQUEST="true")
+    response = client.post("/exports/", {"status": "pending", "order_number": ""},
+                           HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and response["HX-Redirect"] == "/exports/"
     job = ExportJob.objects.get()
     assert job.filter_params == {"status": "pending"} and job.matched_count == 1
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_export_takes_exactly_the_posted_filter_not_the_query_string(
+        client, merchant, make_ticket, htmx):
+    make_ticket()
+    ticket = make_ticket()
+    client.force_login(merchant)
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.post(f"/exports/?status=closed&number={ticket.number}",
+                           {"status": "pending"}, **extra)
+    assert response.status_code in (200, 302)
+    job = ExportJob.objects.get()
+    assert job.filter_params == {"status": "pending"} and job.matched_count == 2
+
+
+def test_get_with_filter_parameters_only_shows_the_list(client, merchant, make_ticket):
+    make_ticket()
+    client.force_login(merchant)
+    response = client.get("/exports/", {"status": "pending"})
+    assert response.status_code == 200
+    assert not ExportJob.objects.exists()
+    assert response.context["filter_form"]["status"].value() == "pending"
 
 
 def test_htmx_refusal_is_a_fragment_with_the_status_and_retry_after(

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
@@ -120,3 +121,24 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.25, worker=None):
         time.sleep(interval)
     log = worker.log()[-4000:] if worker else ""
     pytest.fail(f"condition not met within {timeout}s. Worker log tail:\n{log}")
+
+
+@pytest.fixture
+def publish_to_redis(monkeypatch):
+    """This process runs Celery eagerly with a memory broker (settings_test), so
+    ``build_export.apply_async`` would run the task inline. This replaces it, for
+    one test, with ``send_task`` on a second, minimal Celery app bound to the
+    Redis URL the worker consumes: the message is exactly what production sends
+    (task name, args, json), without reconfiguring the suite's app."""
+    from exports.tasks import build_export
+
+    publisher = Celery("export-test-publisher", broker=REDIS_URL, set_as_current=False)
+    publisher.conf.update(task_serializer=settings.CELERY_TASK_SERIALIZER,
+                          broker_connection_retry_on_startup=True)
+
+    def apply_async(args=None, kwargs=None, **options):
+        return publisher.send_task(build_export.name, args=args, kwargs=kwargs, **options)
+
+    monkeypatch.setattr(build_export, "apply_async", apply_async)
+    yield publisher
+    publisher.close()

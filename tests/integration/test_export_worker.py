@@ -2,37 +2,17 @@
 to Redis, a real Celery worker process building the file against the PostgreSQL
 test database, and openpyxl reading the file back.
 
-This process runs Celery eagerly with a memory broker (settings_test), so
-``build_export.apply_async`` would run the task inline. ``publish_to_redis``
-replaces it, for this test only, with ``send_task`` on a second, minimal Celery
-app bound to the Redis URL the worker consumes: the message is exactly what
-production sends (task name, args, json), without reconfiguring the suite's app.
+The request is published to Redis by the ``publish_to_redis`` fixture
+(tests/integration/conftest.py), as production sends it.
 """
 
 import pytest
-from celery import Celery
-from django.conf import settings
 
 from exports.models import ExportJob, ExportStatus
-from exports.tasks import build_export
 from tests.exports.conftest import bulk_tickets, read_rows  # noqa: F401
-from tests.integration.conftest import REDIS_URL, wait_for
+from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-
-
-@pytest.fixture
-def publish_to_redis(monkeypatch):
-    publisher = Celery("export-test-publisher", broker=REDIS_URL, set_as_current=False)
-    publisher.conf.update(task_serializer=settings.CELERY_TASK_SERIALIZER,
-                          broker_connection_retry_on_startup=True)
-
-    def apply_async(args=None, kwargs=None, **options):
-        return publisher.send_task(build_export.name, args=args, kwargs=kwargs, **options)
-
-    monkeypatch.setattr(build_export, "apply_async", apply_async)
-    yield publisher
-    publisher.close()
 
 
 def test_worker_process_builds_a_file_openpyxl_reads_back_with_every_row(
