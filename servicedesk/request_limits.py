@@ -35,7 +35,7 @@ class RequestBodyLimitMiddleware:
         if declared is not None and declared > limit:
             return too_large(request)
         spool = None
-        if declared is None and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", ""):
+        if declared is None and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             spool = _spool_chunked_body(request, limit)
             if spool is None:
                 return too_large(request)
@@ -65,8 +65,9 @@ def too_large(request):
         "evidence_max_files": settings.EVIDENCE_MAX_FILES,
         "evidence_max_bytes": settings.EVIDENCE_MAX_BYTES,
     }, status=413)
-    # The rest of the body is not read; the connection cannot carry another request.
-    response["Connection"] = "close"
+    # No "Connection: close" although the rest of the body stays unread: WSGI
+    # forbids hop-by-hop headers from the application (runserver asserts on
+    # them); the server decides what to do with the connection.
     return response
 
 
@@ -82,7 +83,7 @@ def _spool_chunked_body(request, limit: int):
     """Read the streamed body up to ``limit`` bytes into a spooled file (memory
     up to FILE_UPLOAD_MAX_MEMORY_SIZE, then disk) for Django to parse. None
     when the body is longer than the limit."""
-    source = request.environ.get("wsgi.input")
+    source = getattr(request, "environ", {}).get("wsgi.input")  # ASGI requests have none
     spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)
     size = 0
     while source is not None and (chunk := source.read(min(CHUNK, limit + 1 - size))):

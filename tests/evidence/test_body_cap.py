@@ -4,6 +4,8 @@ it. Django's own RequestDataTooBig (fields over DATA_UPLOAD_MAX_MEMORY_SIZE)
 is a 413 too, not its default 400."""
 
 import io
+import socket
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -94,3 +96,32 @@ def test_form_fields_over_django_s_limit_are_413_not_400(client, merchant, pendi
     response = client.post(reply_url(pending_ticket), {"body": "x" * 5000})
     assert response.status_code == 413
     assert "What you sent is too large" in response.content.decode()
+
+
+def test_a_real_server_answers_413_before_the_body_is_sent(live_server):
+    """Through a real HTTP server: the headers announce a gigabyte, no byte of it
+    follows, and the 413 comes back at once (nothing waited for the body)."""
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST /tickets/0/reply/ HTTP/1.1\r\nHost: " + host.encode()
+                     + b"\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     + b"Content-Length: 1073741824\r\n\r\n")
+        started = time.monotonic()
+        status_line = sock.makefile("rb").readline()
+    assert status_line.split()[1] == b"413"
+    assert time.monotonic() - started < 5
+
+
+def test_a_view_reading_an_oversized_body_itself_gets_the_413_too(rf, merchant):
+    """Views that read request.body (not a form) meet the same answer."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.http import HttpResponse
+
+    from servicedesk.request_limits import RequestBodyLimitMiddleware
+
+    request = rf.post("/anything/", data=b"{}", content_type="application/json")
+    request.user = merchant
+    middleware = RequestBodyLimitMiddleware(lambda request: HttpResponse())
+    response = middleware.process_exception(request, RequestDataTooBig("too big"))
+    assert response.status_code == 413
+    assert middleware.process_exception(request, ValueError("other")) is None
