@@ -4,7 +4,7 @@ Each function is one transaction that locks the ticket row, re-reads its state
 from the locked row, checks role, state and deadline against a single ``now``,
 writes the ticket with ``update_fields``, appends a ``TicketEvent`` and creates
 the notifications. A committed transition therefore always has its event and
-notifications, a rolled-back one has neither (DESIGN §3, §6).
+notifications, a rolled-back one has neither.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from .models import (
     new_ticket_number,
 )
 
-# Notification kinds, by the event that causes them (DESIGN §6).
+# Notification kinds, by the event that causes them.
 NOTIFICATION_FOR_EVENT = {
     EventKind.CREATED: "new_ticket",
     EventKind.REPLIED: "status_changed",

@@ -31,7 +31,7 @@ class Shop(models.Model):
 
 
 class ShopMembership(models.Model):
-    """A merchant user belongs to exactly one shop (DESIGN §2)."""
+    """A merchant user belongs to exactly one shop."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_membership"

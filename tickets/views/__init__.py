@@ -1,4 +1,4 @@
-"""The ticket pages, one module per kind of page (DESIGN §7)."""
+"""The ticket pages, one module per kind of page."""
 
 from .actions import approve, close, reject, reply
 from .create import ticket_create
