@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so its 413 page is the site's own, in the user's language; it still
+    # runs before any view or CSRF check reads the body, and nothing above reads it.
+    "servicedesk.request_limits.RequestBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -253,10 +256,29 @@ CELERY_BEAT_SCHEDULE["reap-stale-exports"] = {
     "options": {"expires": EXPORT_REAPER_INTERVAL_SECONDS},
 }
 
-# Evidence images on replies.
+# Evidence images on replies. Pixels are what a reviewer's browser decodes: a
+# 12 KB PNG can claim 10000 x 10000 (400 MB of RGBA), so the header's
+# dimensions are capped before anything is decoded.
 EVIDENCE_MAX_FILES = 4
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+EVIDENCE_MAX_PIXELS = env.int("EVIDENCE_MAX_PIXELS", default=40_000_000)
+EVIDENCE_MAX_SIDE = 10_000
+
+# Request bodies. Django's DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not
+# files, so servicedesk.request_limits also refuses any body larger than a
+# full reply (four images at the cap plus the fields) with a 413, by its
+# Content-Length before it is read, or as it streams in when chunked.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default: fields only
+# Uploads above this are spooled to a temporary file while the request is
+# parsed; each is read into memory only when it is checked and re-encoded.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES",
+    default=EVIDENCE_MAX_FILES * EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+)
+for _name in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_PIXELS", "REQUEST_BODY_MAX_BYTES"):
+    if not globals()[_name] > 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number.")
 
 LOGGING = {
     "version": 1,

@@ -101,8 +101,9 @@ class TicketEventAdmin(admin.ModelAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(admin.ModelAdmin):
-    list_display = ["id", "event", "original_name", "size"]
-    readonly_fields = ["event", "image", "original_name", "size"]
+    list_display = ["id", "event", "original_name", "content_type", "size"]
+    readonly_fields = ["event", "image", "thumbnail", "original_name", "size", "sha256",
+                       "content_type", "width", "height"]
 
     def has_add_permission(self, request):
         return False

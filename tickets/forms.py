@@ -4,7 +4,7 @@ errors); whether the action is allowed right now is the lifecycle's business."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .evidence import validate_evidence
+from .evidence import EvidenceRefused, process_uploads
 from .models import Order, ServiceType
 
 
@@ -13,9 +13,11 @@ class MultipleImageInput(forms.ClearableFileInput):
 
 
 class EvidenceField(forms.FileField):
-    """Zero to EVIDENCE_MAX_FILES images, checked by tickets.evidence (Pillow
-    decodes the content; file names and browser content types are not trusted),
-    so a bad file is a field error (400) before the lifecycle is called."""
+    """Zero to EVIDENCE_MAX_FILES images, checked and re-encoded by
+    tickets.evidence (the format comes from the bytes; file names and browser
+    content types are not trusted), so a bad file is a field error (400) before
+    the lifecycle is called. Cleans to processed images, which the lifecycle
+    stores without decoding them again."""
 
     widget = MultipleImageInput
 
@@ -29,10 +31,10 @@ class EvidenceField(forms.FileField):
             files = [f for f in data if f]
         else:
             files = [data] if data else []
-        problems = validate_evidence(files)
-        if problems:
-            raise forms.ValidationError(problems)
-        return files
+        try:
+            return process_uploads(files)
+        except EvidenceRefused as refused:
+            raise forms.ValidationError(refused.problems) from None
 
 
 class ReplyForm(forms.Form):

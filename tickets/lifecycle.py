@@ -4,7 +4,7 @@ Each function is one transaction that locks the ticket row, re-reads its state
 from the locked row, checks role, state and deadline against a single ``now``,
 writes the ticket with ``update_fields``, appends a ``TicketEvent`` and creates
 the notifications. A committed transition therefore always has its event and
-notifications, a rolled-back one has neither (DESIGN §3, §6).
+notifications, a rolled-back one has neither.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -23,7 +24,7 @@ from notifications.services import notify, notify_many
 
 from . import roles
 from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
-from .evidence import validate_evidence
+from .evidence import ProcessedImage, process_uploads
 from .models import (
     EventKind,
     Evidence,
@@ -36,7 +37,7 @@ from .models import (
     new_ticket_number,
 )
 
-# Notification kinds, by the event that causes them (DESIGN §6).
+# Notification kinds, by the event that causes them.
 NOTIFICATION_FOR_EVENT = {
     EventKind.CREATED: "new_ticket",
     EventKind.REPLIED: "status_changed",
@@ -121,26 +122,39 @@ def create_ticket(*, actor, order: Order, service_type: ServiceType, content: st
     raise AssertionError("unreachable")
 
 
-def _store_evidence(files: Sequence[UploadedFile]) -> list[Evidence]:
-    """Write the images to storage before the row lock is taken (slow I/O never
-    happens while a ticket is locked); the caller deletes them on failure."""
+def _store_evidence(images: Sequence[ProcessedImage]) -> list[Evidence]:
+    """Write the images and thumbnails to storage before the row lock is taken
+    (slow I/O never happens while a ticket is locked); the caller deletes them
+    on failure, and so does this if writing fails part-way."""
     stored = []
-    for upload in files:
-        evidence = Evidence(original_name=(upload.name or "")[:200], size=upload.size)
-        evidence.image.save(upload.name or "evidence", upload, save=False)
-        stored.append(evidence)
+    try:
+        for image in images:
+            evidence = Evidence(original_name=image.original_name, size=image.original_size,
+                                sha256=image.sha256, content_type=image.format.content_type,
+                                width=image.width, height=image.height)
+            stored.append(evidence)
+            evidence.image.save("image", ContentFile(image.data), save=False)
+            evidence.thumbnail.save("thumbnail", ContentFile(image.thumbnail), save=False)
+    except BaseException:
+        _delete_evidence_files(stored)
+        raise
     return stored
 
 
-def reply(ticket: Ticket | int, *, actor, body: str, evidence: Sequence[UploadedFile] = (),
+def _delete_evidence_files(stored: Sequence[Evidence]) -> None:
+    for item in stored:
+        item.image.delete(save=False)
+        item.thumbnail.delete(save=False)
+
+
+def reply(ticket: Ticket | int, *, actor, body: str,
+          evidence: Sequence[UploadedFile | ProcessedImage] = (),
           now: datetime | None = None) -> Ticket:
-    """The merchant answers a pending ticket; it goes to review."""
+    """The merchant answers a pending ticket; it goes to review. ``evidence``
+    may be uploads or images the form already processed (none is decoded twice)."""
     _require(roles.is_merchant(actor))
     body = _require_text(body, _("Write a reply."))
-    problems = validate_evidence(evidence)
-    if problems:
-        raise InvalidInput(" ".join(problems))
-    stored = _store_evidence(evidence)
+    stored = _store_evidence(process_uploads(evidence))
     try:
         with transaction.atomic():
             ticket = _lock(ticket)
@@ -167,8 +181,7 @@ def reply(ticket: Ticket | int, *, actor, body: str, evidence: Sequence[Uploaded
                 item.event = event
             Evidence.objects.bulk_create(stored)
     except BaseException:
-        for item in stored:
-            item.image.delete(save=False)
+        _delete_evidence_files(stored)
         raise
     return ticket
 

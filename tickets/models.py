@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .evidence import FORMAT_FOR_CONTENT_TYPE
 from .querysets import TicketQuerySet
 
 
@@ -30,7 +31,7 @@ class Shop(models.Model):
 
 
 class ShopMembership(models.Model):
-    """A merchant user belongs to exactly one shop (DESIGN §2)."""
+    """A merchant user belongs to exactly one shop."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_membership"
@@ -311,18 +312,35 @@ class TicketEvent(models.Model):
 
 
 def evidence_upload_to(instance: "Evidence", filename: str) -> str:
-    # Never trust the client's file name beyond its extension.
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
-    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.{ext}"
+    """A random name with the extension of the format we stored; nothing of the
+    client's file name reaches the storage."""
+    return f"evidence/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.{instance.extension}"
+
+
+def evidence_thumbnail_upload_to(instance: "Evidence", filename: str) -> str:
+    return (f"evidence/{timezone.now():%Y/%m}/thumbnails/"
+            f"{secrets.token_hex(12)}.{instance.extension}")
 
 
 class Evidence(models.Model):
-    """An image attached to a reply (at most four per reply; DESIGN §1)."""
+    """An image attached to a reply (at most four per reply).
+
+    The file is not what the merchant sent: it was re-encoded by
+    ``tickets.evidence`` into ``content_type``; ``sha256`` and ``size`` are
+    those of the original upload. A row with an empty ``content_type`` was
+    stored before re-encoding existed and is not served until
+    ``manage.py normalize_evidence`` has converted it."""
 
     event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="evidence")
     image = models.ImageField(_("image"), upload_to=evidence_upload_to)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=evidence_thumbnail_upload_to,
+                                  blank=True)
     original_name = models.CharField(_("file name"), max_length=200, blank=True)
     size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256 of the upload"), max_length=64, blank=True)
+    content_type = models.CharField(_("stored type"), max_length=32, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("evidence image")
@@ -331,3 +349,11 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or self.image.name
+
+    @property
+    def extension(self) -> str:
+        return FORMAT_FOR_CONTENT_TYPE[self.content_type].extension
+
+    @property
+    def is_servable(self) -> bool:
+        return bool(self.content_type)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("tickets/<str:number>/close/", views.close, name="close"),
     path("tickets/<str:number>/evidence/<int:evidence_id>/", views.evidence_file,
          name="evidence"),
+    path("tickets/<str:number>/evidence/<int:evidence_id>/thumbnail/",
+         views.evidence_thumbnail, name="evidence_thumbnail"),
     path("review/", views.review_queue, name="review"),
     path("handling-times/", views.handling_times, name="handling_times"),
 ]

@@ -219,7 +219,8 @@ def test_evidence_of_another_ticket_is_404_under_this_number(client, merchant, e
 def test_evidence_thumbnails_link_to_the_guarded_view(client, merchant, evidence):
     client.force_login(merchant)
     html = client.get(f"/tickets/{evidence.event.ticket.number}/").content.decode()
-    assert f'src="{evidence_url(evidence)}"' in html
+    assert f'href="{evidence_url(evidence)}"' in html
+    assert f'src="{evidence_url(evidence)}thumbnail/"' in html
     assert "/media/" not in html
 
 

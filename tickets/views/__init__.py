@@ -1,10 +1,10 @@
-"""The ticket pages, one module per kind of page (DESIGN §7)."""
+"""The ticket pages, one module per kind of page."""
 
 from .actions import approve, close, reject, reply
 from .create import ticket_create
-from .detail import evidence_file, ticket_detail
+from .detail import evidence_file, evidence_thumbnail, ticket_detail
 from .info import handling_times
 from .lists import review_queue, ticket_list
 
-__all__ = ["approve", "close", "evidence_file", "handling_times", "reject", "reply",
-           "review_queue", "ticket_create", "ticket_detail", "ticket_list"]
+__all__ = ["approve", "close", "evidence_file", "evidence_thumbnail", "handling_times", "reject",
+           "reply", "review_queue", "ticket_create", "ticket_detail", "ticket_list"]

@@ -1,6 +1,4 @@
-"""The ticket detail page and the evidence images shown on it."""
-
-import mimetypes
+"""The ticket detail page and the evidence images (and thumbnails) shown on it."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -65,15 +63,36 @@ def ticket_detail(request, number):
 @require_GET
 @login_required
 def evidence_file(request, number, evidence_id):
+    return _serve_evidence(request, number, evidence_id, "image")
+
+
+@require_GET
+@login_required
+def evidence_thumbnail(request, number, evidence_id):
+    return _serve_evidence(request, number, evidence_id, "thumbnail")
+
+
+# A merchant's image is opened by agents on our origin: even if a browser were
+# talked into treating it as a document, it may load nothing and run nothing.
+EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox"
+
+
+def _serve_evidence(request, number, evidence_id, field: str):
     """Evidence is served only to people who can see its ticket (the media
-    folder itself is never exposed)."""
+    folder itself is never exposed), only once re-encoded (a row without a
+    stored type predates that), with the type it was stored as."""
     ticket = visible_ticket(request, number)
     evidence = get_object_or_404(Evidence, pk=evidence_id, event__ticket=ticket)
+    file = getattr(evidence, field)
+    if not evidence.is_servable or not file:
+        raise Http404
     try:
-        handle = evidence.image.open("rb")
+        handle = file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    content_type = mimetypes.guess_type(evidence.image.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
+    response = FileResponse(handle, content_type=evidence.content_type,
+                            filename=f"evidence-{evidence.pk}.{evidence.extension}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = EVIDENCE_CSP
     response["Cache-Control"] = "private, max-age=3600"
     return response
