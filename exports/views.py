@@ -2,23 +2,21 @@
 row, and the download. Agents and users without a role get
 403 on all of them; a job that is not yours is 404."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import roles
-from tickets.errors import NotPermitted, TicketError
+from tickets.errors import TicketError
 from tickets.filters import TicketFilter
+from tickets.http import role_required
 
 from .errors import ExportCooldownActive, InvalidExportFilter
 from .models import ExportJob, ExportStatus
@@ -27,19 +25,10 @@ from .requests import filter_params_from, request_export
 JOBS_PER_PAGE = 20
 
 
-def exporters_only(view):
-    """Logged in, and a merchant or ops (or admin): everyone else gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not roles.can_export(request.user):
-            error = NotPermitted(_("Only merchants and operations staff can export tickets."))
-            return render(request, "exports/message.html", {"message": error.message},
-                          status=error.status_code)
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Agents and users without a role get the product's 403 page, saying who may export.
+exporters_only = role_required(
+    roles.can_export,
+    message=gettext_lazy("Only merchants and operations staff can export tickets."))
 
 
 def _jobs_visible_to(user):

@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 from . import health
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/tickets/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="tickets:list", permanent=False), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -3,16 +3,17 @@
 A ``TicketError`` carries a translated message and its status (409 wrong state,
 deadline passed or already replied; 403 not allowed; 400 bad input). The page
 the user acted on is rendered again with the message on top and the response
-carries the error's status; a success redirects (303) with a message.
+carries the error's status; a success redirects (303) with a message. A
+signed-in user of the wrong role gets the one 403 page (``role_required``).
 """
 
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 
 from .errors import TicketError
 
@@ -35,15 +36,19 @@ def perform(request, action: Callable, *, success: str,
     return SeeOther(resolve_url(result))
 
 
-def require_role(check):
-    """403 (not a login redirect) for a signed-in user of the wrong role; put
-    it under login_required so anonymous users are sent to log in."""
+def role_required(may: Callable[..., bool], *, message: str | None = None):
+    """Anonymous users are sent to log in; a signed-in user for whom ``may(user)``
+    is false gets the product's 403 page (with ``message``, if given), not a
+    login loop. ``may`` is a predicate of ``tickets.roles``, where roles are
+    defined. A bare ``PermissionDenied`` renders the same page through Django's
+    403 handler, with the page's general wording."""
 
     def decorate(view):
+        @login_required
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not check(request.user):
-                raise PermissionDenied
+            if not may(request.user):
+                return render(request, "403.html", {"message": message}, status=403)
             return view(request, *args, **kwargs)
 
         return wrapper

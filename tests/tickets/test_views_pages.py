@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import MerchantFactory, ServiceTypeFactory
-from tickets import lifecycle
+from tickets import lifecycle, selectors
 from tickets.models import Ticket, TicketStatus
-from tickets.views import lists
 
 NEW = "/tickets/new/"
 REVIEW = "/review/"
@@ -119,7 +118,7 @@ def test_review_queue_pages_forward(client, agent, merchant, make_ticket, monkey
 
 
 def test_review_queue_count_is_capped(client, agent, merchant, make_ticket, monkeypatch):
-    monkeypatch.setattr(lists, "COUNT_CAP", 1)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
     for _ in range(2):
         lifecycle.reply(make_ticket(), actor=merchant, body="好")
     client.force_login(agent)
@@ -140,6 +139,23 @@ def test_review_queue_query_count(client, agent, merchant, make_ticket,
     # session, user, role, page, count, the header badge's unread and review counts
     with django_assert_max_num_queries(7):
         client.get(REVIEW, {"after": first.context["page"].next_cursor})
+
+
+def test_review_queue_costs_the_same_queries_on_any_page(client, agent, merchant, make_ticket,
+                                                         django_assert_num_queries):
+    for _ in range(45):
+        lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    client.force_login(agent)
+    client.get(REVIEW)  # warm the session
+    # session, user, role, page, capped count, the header badge's unread and
+    # review counts; rows add none.
+    with django_assert_num_queries(7):
+        first = client.get(REVIEW)
+    with django_assert_num_queries(7):
+        second = client.get(REVIEW, {"after": first.context["page"].next_cursor})
+    with django_assert_num_queries(7):
+        client.get(REVIEW, {"after": second.context["page"].next_cursor})
+    assert len(second.context["page"].rows) == 20
 
 
 @pytest.mark.parametrize("role", ["merchant", "outsider", "ops"])

@@ -1,4 +1,6 @@
-"""Template helpers for the ticket pages: the countdown and query strings."""
+"""Template helpers for the ticket pages: the countdown, and the header's
+current section. Links that change the query string use Django's own
+``{% querystring %}``."""
 
 from django import template
 from django.conf import settings
@@ -60,13 +62,7 @@ def countdown_config():
             "server_now": timezone.now().isoformat()}
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes):
-    """The current query string with some parameters replaced (None removes)."""
-    params = context["request"].GET.copy()
-    for key, value in changes.items():
-        params.pop(key, None)
-        if value not in (None, ""):
-            params[key] = value
-    encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+@register.filter
+def startswith(value, prefix) -> bool:
+    """For the header's "you are here": every page under a section's URL."""
+    return str(value).startswith(str(prefix))

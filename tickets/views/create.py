@@ -1,18 +1,16 @@
 """Agents open a ticket against an order."""
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .. import lifecycle, roles
 from ..forms import TicketCreateForm
-from ..http import perform, require_role
+from ..http import perform, role_required
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
-@require_role(roles.can_create_tickets)
+@role_required(roles.can_create_tickets)
 def ticket_create(request):
     if request.method == "GET":
         initial = {"order_number": request.GET.get("order_number", "")}

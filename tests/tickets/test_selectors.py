@@ -1,0 +1,136 @@
+"""The list selection as plain functions (tickets.selectors): what the list page
+and the review queue show, called with a user and parsed parameters only, as
+the JSON API will call them."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tickets import lifecycle, selectors
+from tickets.filters import TicketFilter
+from tickets.models import Ticket
+from tickets.pagination import PAGE_SIZE, InvalidCursor
+
+
+def listing(user, params=None, *, tab, after=None, before=None):
+    ticket_filter = selectors.list_filter(params or {})
+    assert ticket_filter.is_valid(), ticket_filter.errors
+    assert selectors.check_tab(ticket_filter, tab)
+    return selectors.ticket_listing(user=user, ticket_filter=ticket_filter, tab=tab,
+                                    after=after, before=before)
+
+
+def numbers(page):
+    return [t.number for t in page.rows]
+
+
+def test_listing_is_scoped_to_the_user_without_any_request(merchant, outsider, make_ticket,
+                                                           shop_b):
+    own = make_ticket()
+    other = make_ticket(shop=shop_b)
+    assert numbers(listing(merchant, tab=selectors.ALL).page) == [own.number]
+    assert numbers(listing(outsider, tab=selectors.ALL).page) == [other.number]
+
+
+def test_listing_scopes_even_a_filter_bound_to_every_ticket(merchant, make_ticket, shop_b):
+    """The scope comes from the user, not from the queryset the FilterSet carries."""
+    own = make_ticket()
+    make_ticket(shop=shop_b)
+    everything = TicketFilter({}, queryset=Ticket.objects.all())
+    assert everything.is_valid()
+    result = selectors.ticket_listing(user=merchant, ticket_filter=everything,
+                                      tab=selectors.ALL)
+    assert numbers(result.page) == [own.number]
+    assert result.tabs[-1]["count"] == 1
+
+
+def test_listing_gives_the_tab_its_order_and_every_tab_its_count(merchant, agent, make_ticket,
+                                                                 under_review_ticket):
+    make_ticket()
+    closed = make_ticket()
+    lifecycle.close_as_agreed(closed, actor=agent)
+    pending = listing(merchant, tab="pending")
+    assert pending.order == selectors.Order("deadline", descending=False)
+    assert listing(merchant, tab="closed").order == selectors.Order("created_at",
+                                                                     descending=True)
+    assert {t["code"]: t["count"] for t in pending.tabs} == {
+        "pending": 1, "under_review": 1, "closed": 1, "all": 3}
+    assert numbers(listing(merchant, tab="closed").page) == [closed.number]
+
+
+def test_listing_applies_the_filter_from_plain_parameters(merchant, make_ticket):
+    wanted = make_ticket()
+    make_ticket()
+    result = listing(merchant, {"order_number": f" {wanted.order.number} "}, tab=selectors.ALL)
+    assert numbers(result.page) == [wanted.number]
+    assert result.tabs[-1]["count"] == 1
+
+
+def test_listing_ignores_the_tab_and_cursors_among_the_filter_parameters(merchant,
+                                                                         make_ticket):
+    """The tab and the cursors are their own arguments: left in the parameters
+    they must not filter a second time."""
+    ticket = make_ticket()
+    ticket_filter = selectors.list_filter({"status": "closed", "after": "1_1", "before": "x"})
+    assert ticket_filter.is_valid()
+    result = selectors.ticket_listing(user=merchant, ticket_filter=ticket_filter, tab="pending")
+    assert numbers(result.page) == [ticket.number]
+
+
+def test_next_and_prev_cursors_walk_the_tab(merchant, make_ticket):
+    start = timezone.now() - dt.timedelta(hours=1)
+    tickets = [make_ticket(now=start + dt.timedelta(minutes=i)) for i in range(PAGE_SIZE + 2)]
+    first = listing(merchant, tab=selectors.ALL)
+    assert first.page.prev_cursor is None and first.page.next_cursor
+    second = listing(merchant, tab=selectors.ALL, after=first.page.next_cursor)
+    assert numbers(first.page) + numbers(second.page) == [t.number for t in reversed(tickets)]
+    back = listing(merchant, tab=selectors.ALL, before=second.page.prev_cursor)
+    assert numbers(back.page) == numbers(first.page)
+
+
+def test_a_broken_cursor_raises_invalid_cursor(merchant):
+    with pytest.raises(InvalidCursor):
+        listing(merchant, tab=selectors.ALL, after="nonsense")
+
+
+def test_an_unknown_tab_is_a_status_error_on_the_filter(merchant):
+    ticket_filter = selectors.list_filter({})
+    assert ticket_filter.is_valid()
+    assert not selectors.check_tab(ticket_filter, "lost")
+    assert "status" in ticket_filter.errors
+
+
+def test_listing_refuses_an_invalid_filter(merchant):
+    ticket_filter = selectors.list_filter({"created_after": "yesterday"})
+    with pytest.raises(ValueError):
+        selectors.ticket_listing(user=merchant, ticket_filter=ticket_filter, tab=selectors.ALL)
+
+
+def test_tab_counts_are_capped(merchant, make_ticket, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_ticket()
+    tabs = {t["code"]: (t["count"], t["capped"]) for t in listing(merchant, tab="pending").tabs}
+    assert tabs == {"pending": (2, True), "under_review": (0, False), "closed": (0, False),
+                    "all": (2, True)}
+
+
+def test_review_queue_is_oldest_reply_first_with_a_capped_count(agent, merchant, make_ticket,
+                                                                 monkeypatch):
+    now = timezone.now()
+    late, early = make_ticket(), make_ticket()
+    make_ticket()  # pending: not in the queue
+    lifecycle.reply(early, actor=merchant, body="先", now=now - dt.timedelta(hours=2))
+    lifecycle.reply(late, actor=merchant, body="后", now=now - dt.timedelta(hours=1))
+    queue = selectors.review_queue(user=agent)
+    assert numbers(queue.page) == [early.number, late.number]
+    assert (queue.count, queue.capped) == (2, False)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
+    assert selectors.review_queue(user=agent).capped
+
+
+def test_review_queue_of_a_merchant_is_their_shop_only(merchant, outsider, make_ticket):
+    lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    assert selectors.review_queue(user=outsider).count == 0
+    assert selectors.review_queue(user=merchant).count == 1
