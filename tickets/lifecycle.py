@@ -39,7 +39,6 @@ from .models import (
     new_ticket_number,
 )
 from .transitions import TRANSITIONS, Action, DeadlineRule, NotificationKind, Transition
-from .transitions import deadline_from as deadline_from  # re-exported: callers compute deadlines
 
 
 def _lock(ticket: Ticket | int, *, actor=None) -> Ticket:
