@@ -18,9 +18,11 @@ pipeline the same way)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from django.db import models
 from django.db.models import Q
@@ -132,7 +134,8 @@ _PENDING = frozenset({TicketStatus.PENDING})
 _UNDER_REVIEW = frozenset({TicketStatus.UNDER_REVIEW})
 _OPEN = _PENDING | _UNDER_REVIEW
 
-TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
+# Read-only: a rule is changed here, in the source, never at run time.
+TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
     Transition(Action.CREATE, frozenset(), TicketStatus.PENDING, _STAFF,
                EventKind.CREATED, NotificationKind.NEW_TICKET, sets_deadline=True),
     Transition(Action.REPLY, _PENDING, TicketStatus.UNDER_REVIEW, _MERCHANT,
@@ -149,7 +152,7 @@ TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
     Transition(Action.TIME_OUT, _PENDING, TicketStatus.CLOSED, frozenset(),
                EventKind.TIMED_OUT, NotificationKind.TIMED_OUT,
                deadline_rule=DeadlineRule.PASSED, resolution=Resolution.TIMED_OUT),
-)}
+)})
 
 
 def closing_with(resolution: str) -> Transition:

@@ -2,6 +2,7 @@
 and the places that must follow it: who may do what now (roles), what the
 lifecycle accepts, and which buttons the detail page shows."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -192,3 +193,10 @@ def test_the_detail_page_shows_exactly_the_allowed_actions(client, make_user, ti
     shown = {action for action, path in BUTTON_URL.items()
              if f'action="/tickets/{ticket.number}{path}"' in html}
     assert shown == EXPECTED_ALLOWED[who][situation]
+
+
+def test_the_table_cannot_be_changed_at_run_time():
+    with pytest.raises(TypeError):
+        TRANSITIONS["appeal"] = TRANSITIONS["reply"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TRANSITIONS["reply"].roles = frozenset({"ops"})
