@@ -1,4 +1,4 @@
-"""In-site notifications (DESIGN §6).
+"""In-site notifications: one row per recipient and transition (or reminder).
 
 A row stores what happened as codes and parameters (kind, the ticket, e.g. the
 rejection reason), never a sentence: ``notifications.messages`` writes the text when
@@ -12,13 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The kinds are decided by the ticket lifecycle's transition table.
+from tickets.transitions import NotificationKind
 
-class NotificationKind(models.TextChoices):
-    NEW_TICKET = "new_ticket", _("New ticket")
-    STATUS_CHANGED = "status_changed", _("Status changed")
-    REJECTED = "rejected", _("Reply rejected")
-    DUE_SOON = "due_soon", _("Due soon")
-    TIMED_OUT = "timed_out", _("Timed out")
+__all__ = ["Notification", "NotificationKind", "NotificationQuerySet"]
 
 
 class NotificationQuerySet(models.QuerySet):

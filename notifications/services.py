@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from tickets import roles
 from tickets.models import Ticket, TicketStatus
-from tickets.roles import Role
 
 from .models import Notification, NotificationKind
 
@@ -59,14 +58,15 @@ def _params_expression(groups: list[tuple]):
 
 
 def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime):
-    """One row per ticket and active merchant of its shop right now, with exactly
-    the columns of a new Notification. Someone who joins a shop later gets only
-    what happens after they joined."""
+    """One row per ticket and merchant of its shop right now (as
+    ``roles.merchant_memberships`` defines them, so an agent who is also in
+    the merchant group is not one), with exactly the columns of a new
+    Notification. Someone who joins a shop later gets only what happens after
+    they joined."""
     recipient = "shop__memberships__user"
     return (
-        # One filter() call: the three conditions hold for the same membership.
-        Ticket.objects.filter(pk__in=ticket_ids, **{f"{recipient}__is_active": True,
-                                                    f"{recipient}__groups__name": Role.MERCHANT})
+        Ticket.objects.filter(pk__in=ticket_ids,
+                              shop__memberships__in=roles.merchant_memberships())
         # Annotated in column order: the SELECT lists annotations in this order.
         .annotate(n_recipient=F(f"{recipient}_id"),
                   n_kind=Value(kind, output_field=CharField()),

@@ -21,9 +21,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import lifecycle
+from . import lifecycle, roles
 from .models import (
-    EventKind,
     Order,
     Resolution,
     ServiceType,
@@ -34,6 +33,7 @@ from .models import (
     TicketEvent,
     TicketStatus,
 )
+from .transitions import TRANSITIONS, Action, closing_with
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -101,10 +101,24 @@ def _user(username: str, *, group: str | None = None, superuser: bool = False) -
     return user
 
 
-@transaction.atomic
 def seed_cast_and_story(now: datetime | None = None) -> dict:
-    """Create (once) the demo cast and the story tickets. Returns what exists."""
+    """Create (once) the demo cast and the story tickets. Returns what exists.
+
+    The cast and the orders are one transaction; each story step is a lifecycle
+    transition, durable on its own, so it cannot run inside that one."""
     now = now or timezone.now()
+    with transaction.atomic():
+        cast = _seed_cast(now)
+    if cast is None:
+        return {"created_story": False}
+    _seed_story(now, *cast)
+    return {"created_story": True}
+
+
+def _seed_cast(now: datetime):
+    """The demo cast; then, unless the story exists already, its orders.
+    Returns (types, shops, merchants, agent, orders), or None when the story
+    is there."""
     types = seed_service_types()
     shops = [Shop.objects.get_or_create(name=name)[0] for name in SHOPS]
     merchants = []
@@ -117,7 +131,7 @@ def seed_cast_and_story(now: datetime | None = None) -> dict:
     _user("admin", superuser=True)
 
     if Ticket.objects.filter(shop__in=shops).exists():
-        return {"created_story": False}
+        return None
 
     rng = random.Random(2026)
     orders = []
@@ -125,19 +139,27 @@ def seed_cast_and_story(now: datetime | None = None) -> dict:
         for i in range(12):
             title, sku, amount = PRODUCTS[(i + shop_index * 3) % len(PRODUCTS)]
             shipped = i % 3 != 0
-            orders.append(Order.objects.create(
+            tracking = f"SF{1400000000 + rng.randrange(10**8)}" if shipped else ""
+            # get_or_create: a story that failed before its first ticket left its
+            # orders behind; a second run reuses them.
+            orders.append(Order.objects.get_or_create(
                 number=f"69{shop_index + 1}{20261100000000 + i:014d}",
-                shop=shop,
-                product_title=title,
-                sku=sku,
-                quantity=1 + i % 2,
-                amount=amount,
-                buyer_nickname=BUYERS[(i + shop_index) % len(BUYERS)],
-                paid_at=now - timedelta(days=3, hours=i),
-                shipping_status=ShippingStatus.SHIPPED if shipped else ShippingStatus.NOT_SHIPPED,
-                tracking_number=f"SF{1400000000 + rng.randrange(10**8)}" if shipped else "",
-            ))
+                defaults=dict(
+                    shop=shop,
+                    product_title=title,
+                    sku=sku,
+                    quantity=1 + i % 2,
+                    amount=amount,
+                    buyer_nickname=BUYERS[(i + shop_index) % len(BUYERS)],
+                    paid_at=now - timedelta(days=3, hours=i),
+                    shipping_status=(ShippingStatus.SHIPPED if shipped
+                                     else ShippingStatus.NOT_SHIPPED),
+                    tracking_number=tracking,
+                ))[0])
+    return types, shops, merchants, agent, orders
 
+
+def _seed_story(now, types, shops, merchants, agent, orders) -> None:
     def open_ticket(order, code, created):
         return lifecycle.create_ticket(actor=agent, order=order, service_type=types[code],
                                        content=ENQUIRIES[code], now=created)
@@ -176,7 +198,6 @@ def seed_cast_and_story(now: datetime | None = None) -> dict:
                                   now=now - timedelta(days=2, hours=12))
         t = open_ticket(next(o), "shipping_urge", now - timedelta(days=4))
         lifecycle.time_out(t, now=t.deadline)
-    return {"created_story": True}
 
 
 # --- Bulk seeding for benchmarks ---------------------------------------------------
@@ -193,6 +214,55 @@ def _bulk_shops() -> list[Shop]:
     return demo + extra
 
 
+def _shop_merchants(shops: list[Shop]) -> dict[int, User]:
+    """A merchant per shop to sign the seeded replies: the shop's own (merchant1
+    for the first demo shop), else one made for the purpose, without a usable
+    password (nobody logs in as it)."""
+    merchants = {}
+    for membership in (roles.merchant_memberships().filter(shop__in=shops)
+                       .select_related("user").order_by("id")):
+        merchants.setdefault(membership.shop_id, membership.user)
+    group = Group.objects.get_or_create(name=roles.Role.MERCHANT)[0]
+    for shop in shops:
+        if shop.pk not in merchants:
+            user, created = User.objects.get_or_create(username=f"bulk_merchant_{shop.pk}")
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            user.groups.add(group)
+            ShopMembership.objects.get_or_create(user=user, defaults={"shop": shop})
+            merchants[shop.pk] = user
+    return merchants
+
+
+# The text of a seeded event, by action (create's text is the ticket's content).
+SEEDED_TEXT = {Action.REPLY: "已处理，请查收。"}
+
+
+def _seeded_events(ticket: Ticket, steps, *, agent: User, merchant: User) -> list[TicketEvent]:
+    """The events of ``steps`` ([(action, when), ...] from creation on), walked
+    through the transition table so every step is one the lifecycle could take,
+    with the actor the table allows: the shop's merchant for a reply, the agent
+    for an agent's action, nobody (the platform) for a timeout."""
+    events, status = [], ""
+    for action, at in steps:
+        transition = TRANSITIONS[action]
+        if status and not transition.starts_from(status):
+            raise ValueError(f"a seeded {action} cannot start from {status}")
+        if transition.by_platform:
+            actor = None
+        else:
+            actor = merchant if roles.Role.MERCHANT in transition.roles else agent
+        text = ticket.content if action == Action.CREATE else SEEDED_TEXT.get(action, "")
+        events.append(TicketEvent(ticket=ticket, actor=actor, kind=transition.event,
+                                  from_status=status, to_status=transition.target, text=text,
+                                  created_at=at))
+        status = transition.target
+    if status != ticket.status:
+        raise ValueError(f"seeded steps end in {status}, the ticket is {ticket.status}")
+    return events
+
+
 def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = None,
                       batch_size: int = 5000, progress=None) -> int:
     """Insert ``count`` tickets (two per order). ``overdue`` of them are pending
@@ -205,6 +275,7 @@ def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = No
     # 30 % to merchant1's shop, 10 % to merchant2's, the rest spread out.
     shop_weights = [30, 10] + [60 / BULK_SHOP_COUNT] * BULK_SHOP_COUNT
     agent = _user("agent1", group="agent")
+    merchants = _shop_merchants(shops)
     rng = random.Random(count * 7 + overdue)
     first_ticket = (Ticket.objects.aggregate(m=Max("id"))["m"] or 0) + 1
     first_order = (Order.objects.aggregate(m=Max("id"))["m"] or 0) + 1
@@ -214,7 +285,8 @@ def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = No
         with transaction.atomic():
             _insert_batch(size, start=made, overdue=overdue, now=now, rng=rng, types=types,
                           shops=shops, shop_weights=shop_weights, agent=agent,
-                          ticket_seq=first_ticket + made, order_seq=first_order + made)
+                          merchants=merchants, ticket_seq=first_ticket + made,
+                          order_seq=first_order + made)
         made += size
         if progress:
             progress(made)
@@ -226,7 +298,7 @@ def bulk_seed_tickets(count: int, *, overdue: int = 0, now: datetime | None = No
 
 
 def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights, agent,
-                  ticket_seq, order_seq):
+                  merchants, ticket_seq, order_seq):
     year = timedelta(days=365)
     orders, tickets = [], []
     shop_choices = rng.choices(shops, weights=shop_weights, k=(size + 1) // 2)
@@ -239,7 +311,7 @@ def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights,
             shipping_status=ShippingStatus.SHIPPED, tracking_number="",
         ))
     Order.objects.bulk_create(orders)
-    events = []
+    steps = []
     for i in range(size):
         n = start + i
         order = orders[i // 2]
@@ -248,6 +320,8 @@ def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights,
         ticket = Ticket(number="", shop_id=order.shop_id, order=order, service_type=stype,
                         content=ENQUIRIES[stype.code], created_by=agent)
         roll = rng.random()
+        # What happened after creation: [(action, when), ...].
+        path = []
         if n < overdue:
             # Overdue: created more than its handling time ago, never answered.
             ticket.created_at = now - handling - timedelta(minutes=1 + rng.randrange(600))
@@ -260,37 +334,27 @@ def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights,
             ticket.status = TicketStatus.UNDER_REVIEW
             ticket.first_replied_at = ticket.last_replied_at = min(
                 now, ticket.created_at + handling * rng.uniform(0.1, 0.9))
+            path.append((Action.REPLY, ticket.first_replied_at))
         else:
             ticket.created_at = now - year * rng.random() - timedelta(days=7)
-            ticket.status = TicketStatus.CLOSED
-            ticket.resolution = rng.choices(
-                [Resolution.APPROVED, Resolution.TIMED_OUT, Resolution.AGREED], [80, 12, 8])[0]
-            if ticket.resolution == Resolution.TIMED_OUT:
+            closing = closing_with(rng.choices(
+                [Resolution.APPROVED, Resolution.TIMED_OUT, Resolution.AGREED], [80, 12, 8])[0])
+            ticket.status, ticket.resolution = closing.target, closing.resolution
+            if closing.action == Action.TIME_OUT:
                 ticket.closed_at = ticket.created_at + handling
             else:
                 ticket.first_replied_at = ticket.last_replied_at = \
                     ticket.created_at + handling * rng.uniform(0.1, 0.9)
                 ticket.closed_at = ticket.last_replied_at + timedelta(hours=rng.uniform(0.5, 8))
+                path.append((Action.REPLY, ticket.first_replied_at))
+            path.append((closing.action, ticket.closed_at))
         local = timezone.localtime(ticket.created_at)
         # Leading 0 in the random part: never clashes with lifecycle-made numbers.
         ticket.number = f"{local:%y%m%d}0{(ticket_seq + i) % 10**9:09d}"
         tickets.append(ticket)
+        steps.append([(Action.CREATE, ticket.created_at), *path])
     Ticket.objects.bulk_create(tickets)
-    for t in tickets:
-        events.append(TicketEvent(ticket=t, actor=agent, kind=EventKind.CREATED, from_status="",
-                                  to_status=TicketStatus.PENDING, text=t.content,
-                                  created_at=t.created_at))
-        if t.first_replied_at:
-            events.append(TicketEvent(ticket=t, actor=None, kind=EventKind.REPLIED,
-                                      from_status=TicketStatus.PENDING,
-                                      to_status=TicketStatus.UNDER_REVIEW, text="已处理，请查收。",
-                                      created_at=t.first_replied_at))
-        if t.status == TicketStatus.CLOSED:
-            kind = {Resolution.APPROVED: EventKind.APPROVED, Resolution.AGREED: EventKind.AGREED,
-                    Resolution.TIMED_OUT: EventKind.TIMED_OUT}[t.resolution]
-            events.append(TicketEvent(
-                ticket=t, actor=None if kind == EventKind.TIMED_OUT else agent, kind=kind,
-                from_status=TicketStatus.PENDING if kind == EventKind.TIMED_OUT
-                else TicketStatus.UNDER_REVIEW,
-                to_status=TicketStatus.CLOSED, created_at=t.closed_at))
+    events = [event for ticket, path in zip(tickets, steps, strict=True)
+              for event in _seeded_events(ticket, path, agent=agent,
+                                          merchant=merchants[ticket.shop_id])]
     TicketEvent.objects.bulk_create(events)

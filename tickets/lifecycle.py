@@ -1,15 +1,21 @@
 """Every ticket transition, and the only code that writes ``Ticket.status``.
 
-Each function is one transaction that locks the ticket row, re-reads its state
-from the locked row, checks role, state and deadline against a single ``now``,
-writes the ticket with ``update_fields``, appends a ``TicketEvent`` and creates
-the notifications. A committed transition therefore always has its event and
-notifications, a rolled-back one has neither.
+The rules (which statuses an action starts from, where it leaves the ticket, who
+may do it, what it records and notifies, deadlines) are rows of
+``tickets.transitions.TRANSITIONS``; the functions here enforce them and write.
+
+Each function is one durable transaction that locks the ticket row, re-reads its
+state from the locked row, checks role, state and deadline against a single
+``now``, writes the ticket with ``update_fields``, appends a ``TicketEvent`` and
+creates the notifications. A committed transition therefore always has its event
+and notifications, a rolled-back one has neither; and being durable, no caller
+can fold it into a longer transaction where a later failure would undo it after
+the user was told it happened (Django raises RuntimeError instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -26,60 +32,71 @@ from . import roles
 from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
 from .evidence import ProcessedImage, process_uploads
 from .models import (
-    EventKind,
     Evidence,
     Order,
-    Resolution,
     ServiceType,
     Ticket,
     TicketEvent,
-    TicketStatus,
     new_ticket_number,
 )
-
-# Notification kinds, by the event that causes them.
-NOTIFICATION_FOR_EVENT = {
-    EventKind.CREATED: "new_ticket",
-    EventKind.REPLIED: "status_changed",
-    EventKind.APPROVED: "status_changed",
-    EventKind.AGREED: "status_changed",
-    EventKind.REJECTED: "rejected",
-    EventKind.TIMED_OUT: "timed_out",
-}
+from .transitions import TRANSITIONS, Action, DeadlineRule, NotificationKind, Transition
 
 
-def deadline_from(now: datetime, service_type: ServiceType) -> datetime:
-    """Calendar hours from the moment the ticket (re-)enters pending."""
-    return now + timedelta(hours=service_type.handling_hours)
-
-
-def _lock(ticket: Ticket | int) -> Ticket:
+def _lock(ticket: Ticket | int, *, actor=None) -> Ticket:
+    """Lock the row, within what ``actor`` may see (the one scope): a ticket of
+    another shop is refused exactly like one the actor may not act on."""
     pk = ticket.pk if isinstance(ticket, Ticket) else ticket
-    return (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("service_type", "shop", "order")
-        .get(pk=pk)
-    )
+    tickets = Ticket.objects.all() if actor is None else Ticket.objects.visible_to(actor)
+    try:
+        return (
+            tickets.select_for_update(of=("self",))
+            .select_related("service_type", "shop", "order")
+            .get(pk=pk)
+        )
+    except Ticket.DoesNotExist:
+        if actor is None:
+            raise
+        raise NotPermitted() from None
 
 
-def _record(ticket: Ticket, *, kind: EventKind, actor, from_status: str, now: datetime,
-            text: str = "") -> TicketEvent:
+def _require_role(actor, action: Action) -> None:
+    if not roles.may(actor, action):
+        raise NotPermitted()
+
+
+def _check(transition: Transition, ticket: Ticket, now: datetime) -> None:
+    """The locked ticket's status and deadline against the transition's row."""
+    if not transition.starts_from(ticket.status):
+        raise TransitionNotAllowed()
+    if not transition.deadline_allows(ticket.deadline, now):
+        # Too late to reply is its own message; too early to time out is just
+        # "not now" (the sweep raced a reject that set a fresh deadline).
+        if transition.deadline_rule == DeadlineRule.BEFORE:
+            raise DeadlinePassed()
+        raise TransitionNotAllowed()
+
+
+def _move(transition: Transition, ticket: Ticket, now: datetime, **counters) -> None:
+    """Write the transition's status (and what moves with it) plus ``counters``."""
+    fields = {**transition.moved_fields(now, ticket.service_type), **counters}
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.save(update_fields=list(fields))
+
+
+def _record(ticket: Ticket, transition: Transition, *, actor, from_status: str,
+            now: datetime, text: str = "") -> TicketEvent:
     event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
-        kind=kind,
+        kind=transition.event,
         from_status=from_status,
         to_status=ticket.status,
         text=text,
         created_at=now,
     )
-    notify(ticket, NOTIFICATION_FOR_EVENT[kind], now=now, event=event)
+    notify(ticket, transition.notification, now=now, event=event)
     return event
-
-
-def _require(condition: bool) -> None:
-    if not condition:
-        raise NotPermitted()
 
 
 def _require_text(value: str, message) -> str:
@@ -91,34 +108,35 @@ def _require_text(value: str, message) -> str:
 
 def create_ticket(*, actor, order: Order, service_type: ServiceType, content: str,
                   now: datetime | None = None) -> Ticket:
-    _require(roles.can_create_tickets(actor))
+    transition = TRANSITIONS[Action.CREATE]
+    _require_role(actor, Action.CREATE)
     content = _require_text(content, _("Describe what the buyer needs."))
     if not service_type.is_active:
         raise InvalidInput(_("This service type is no longer in use."))
     now = now or timezone.now()
-    # The random number may (very rarely) collide with an existing one; the
-    # savepoint lets us draw again without losing the caller's transaction.
-    for attempt in range(5):
-        number = new_ticket_number(now)
-        try:
-            with transaction.atomic():
-                ticket = Ticket.objects.create(
-                    number=number,
-                    shop_id=order.shop_id,
-                    order=order,
-                    service_type=service_type,
-                    status=TicketStatus.PENDING,
-                    content=content,
-                    deadline=deadline_from(now, service_type),
-                    created_by=actor,
-                    created_at=now,
-                )
-                _record(ticket, kind=EventKind.CREATED, actor=actor, from_status="", now=now,
-                        text=content)
-                return ticket
-        except IntegrityError:
-            if attempt == 4 or not Ticket.objects.filter(number=number).exists():
-                raise
+    with transaction.atomic(durable=True):
+        # The random number may (very rarely) collide with an existing one; the
+        # savepoint lets us draw again inside this transaction.
+        for attempt in range(5):
+            number = new_ticket_number(now)
+            try:
+                with transaction.atomic():
+                    ticket = Ticket.objects.create(
+                        number=number,
+                        shop_id=order.shop_id,
+                        order=order,
+                        service_type=service_type,
+                        content=content,
+                        created_by=actor,
+                        created_at=now,
+                        **transition.moved_fields(now, service_type),
+                    )
+                    _record(ticket, transition, actor=actor, from_status="", now=now,
+                            text=content)
+                    return ticket
+            except IntegrityError:
+                if attempt == 4 or not Ticket.objects.filter(number=number).exists():
+                    raise
     raise AssertionError("unreachable")
 
 
@@ -152,31 +170,24 @@ def reply(ticket: Ticket | int, *, actor, body: str,
           now: datetime | None = None) -> Ticket:
     """The merchant answers a pending ticket; it goes to review. ``evidence``
     may be uploads or images the form already processed (none is decoded twice)."""
-    _require(roles.is_merchant(actor))
+    transition = TRANSITIONS[Action.REPLY]
+    _require_role(actor, Action.REPLY)
     body = _require_text(body, _("Write a reply."))
     stored = _store_evidence(process_uploads(evidence))
     try:
-        with transaction.atomic():
-            ticket = _lock(ticket)
+        with transaction.atomic(durable=True):
+            ticket = _lock(ticket, actor=actor)
             now = now or timezone.now()
-            _require(ticket.shop_id == roles.shop_id_of(actor))
-            if ticket.status == TicketStatus.UNDER_REVIEW:
+            if ticket.status == transition.target:
                 raise AlreadyReplied()
-            if ticket.status != TicketStatus.PENDING:
-                raise TransitionNotAllowed()
-            # The server's deadline decides, whether or not the sweep ran yet.
-            if now >= ticket.deadline:
-                raise DeadlinePassed()
+            _check(transition, ticket, now)
             if ticket.service_type.evidence_required and not stored:
                 raise InvalidInput(_("This service type requires at least one evidence image."))
-            ticket.status = TicketStatus.UNDER_REVIEW
-            ticket.deadline = None
-            ticket.first_replied_at = ticket.first_replied_at or now
-            ticket.last_replied_at = now
-            ticket.save(update_fields=["status", "deadline", "first_replied_at",
-                                       "last_replied_at"])
-            event = _record(ticket, kind=EventKind.REPLIED, actor=actor,
-                            from_status=TicketStatus.PENDING, now=now, text=body)
+            from_status = ticket.status
+            _move(transition, ticket, now,
+                  first_replied_at=ticket.first_replied_at or now, last_replied_at=now)
+            event = _record(ticket, transition, actor=actor, from_status=from_status, now=now,
+                            text=body)
             for item in stored:
                 item.event = event
             Evidence.objects.bulk_create(stored)
@@ -186,73 +197,45 @@ def reply(ticket: Ticket | int, *, actor, body: str,
     return ticket
 
 
-def approve(ticket: Ticket | int, *, actor, now: datetime | None = None) -> Ticket:
-    _require(roles.is_agent(actor))
-    with transaction.atomic():
-        ticket = _lock(ticket)
+def _transition(action: Action, ticket: Ticket | int, *, actor, now: datetime | None,
+                text: str = "", counters: Callable[[Ticket], dict] | None = None) -> Ticket:
+    """Lock, check against the table, move, record: the whole of a transition
+    that has nothing of its own beyond ``counters`` (given the locked ticket,
+    the counter fields to write; approve, reject, close as agreed, time out)."""
+    transition = TRANSITIONS[action]
+    with transaction.atomic(durable=True):
+        ticket = _lock(ticket, actor=actor)
         now = now or timezone.now()
-        if ticket.status != TicketStatus.UNDER_REVIEW:
-            raise TransitionNotAllowed()
-        _close(ticket, Resolution.APPROVED, now)
-        _record(ticket, kind=EventKind.APPROVED, actor=actor,
-                from_status=TicketStatus.UNDER_REVIEW, now=now)
+        _check(transition, ticket, now)
+        from_status = ticket.status
+        _move(transition, ticket, now, **(counters(ticket) if counters else {}))
+        _record(ticket, transition, actor=actor, from_status=from_status, now=now, text=text)
     return ticket
+
+
+def approve(ticket: Ticket | int, *, actor, now: datetime | None = None) -> Ticket:
+    _require_role(actor, Action.APPROVE)
+    return _transition(Action.APPROVE, ticket, actor=actor, now=now)
 
 
 def reject(ticket: Ticket | int, *, actor, reason: str, now: datetime | None = None) -> Ticket:
     """Back to the merchant with a reason and a fresh handling deadline."""
-    _require(roles.is_agent(actor))
+    _require_role(actor, Action.REJECT)
     reason = _require_text(reason, _("Give a reason for the rejection."))
-    with transaction.atomic():
-        ticket = _lock(ticket)
-        now = now or timezone.now()
-        if ticket.status != TicketStatus.UNDER_REVIEW:
-            raise TransitionNotAllowed()
-        ticket.status = TicketStatus.PENDING
-        ticket.deadline = deadline_from(now, ticket.service_type)
-        ticket.reject_count += 1
-        ticket.save(update_fields=["status", "deadline", "reject_count"])
-        _record(ticket, kind=EventKind.REJECTED, actor=actor,
-                from_status=TicketStatus.UNDER_REVIEW, now=now, text=reason)
-    return ticket
+    return _transition(Action.REJECT, ticket, actor=actor, now=now, text=reason,
+                       counters=lambda locked: {"reject_count": locked.reject_count + 1})
 
 
 def close_as_agreed(ticket: Ticket | int, *, actor, note: str = "",
                     now: datetime | None = None) -> Ticket:
-    _require(roles.is_agent(actor))
-    with transaction.atomic():
-        ticket = _lock(ticket)
-        now = now or timezone.now()
-        if ticket.status not in (TicketStatus.PENDING, TicketStatus.UNDER_REVIEW):
-            raise TransitionNotAllowed()
-        from_status = ticket.status
-        _close(ticket, Resolution.AGREED, now)
-        _record(ticket, kind=EventKind.AGREED, actor=actor, from_status=from_status, now=now,
-                text=(note or "").strip())
-    return ticket
+    _require_role(actor, Action.CLOSE_AS_AGREED)
+    return _transition(Action.CLOSE_AS_AGREED, ticket, actor=actor, now=now,
+                       text=(note or "").strip())
 
 
 def time_out(ticket: Ticket | int, *, now: datetime | None = None) -> Ticket:
     """The platform closes a pending ticket whose deadline has passed."""
-    with transaction.atomic():
-        ticket = _lock(ticket)
-        now = now or timezone.now()
-        if ticket.status != TicketStatus.PENDING:
-            raise TransitionNotAllowed()
-        if now < ticket.deadline:
-            raise TransitionNotAllowed()
-        _close(ticket, Resolution.TIMED_OUT, now)
-        _record(ticket, kind=EventKind.TIMED_OUT, actor=None,
-                from_status=TicketStatus.PENDING, now=now)
-    return ticket
-
-
-def _close(ticket: Ticket, resolution: Resolution, now: datetime) -> None:
-    ticket.status = TicketStatus.CLOSED
-    ticket.resolution = resolution
-    ticket.deadline = None
-    ticket.closed_at = now
-    ticket.save(update_fields=["status", "resolution", "deadline", "closed_at"])
+    return _transition(Action.TIME_OUT, ticket, actor=None, now=now)
 
 
 # --- Batch paths for the deadline sweep (tickets.sweep) -------------------------
@@ -266,14 +249,10 @@ def _close(ticket: Ticket, resolution: Resolution, now: datetime) -> None:
 
 @contextmanager
 def _batch_transaction():
-    """One batch, one transaction. On PostgreSQL its commit does not wait for the
-    WAL flush: if the server crashes right after, the whole batch (events and
-    notifications included) is lost together and the next sweep redoes it, so
-    nothing is half-done; it saves a disk flush per batch."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    """One batch, one durable transaction, committed with the server's usual
+    synchronous commit: once the sweep has said a ticket timed out (and its
+    merchants were told), a server crash must not bring it back pending."""
+    with transaction.atomic(durable=True):
         yield
 
 
@@ -309,42 +288,40 @@ def _guarded_update(queryset, claimed: list[Ticket], **values) -> None:
 
 
 def time_out_due(now: datetime, *, limit: int) -> int:
-    """Time out up to ``limit`` pending tickets whose deadline is at or before
-    ``now`` (the same moment ``reply`` starts refusing). Returns how many.
+    """Time out up to ``limit`` tickets the time-out transition may start from at
+    ``now`` (pending, deadline reached: the same moment ``reply`` starts
+    refusing). Returns how many.
 
     A reply that committed before the rows were claimed has already moved its
     ticket out of pending, so it is not claimed; a reply waiting on a claimed row
     finds it closed when the batch commits and is refused."""
+    transition = TRANSITIONS[Action.TIME_OUT]
     due = Ticket.objects.due(now)
     with _batch_transaction():
         tickets = _claim(due, limit=limit)
         if not tickets:
             return 0
-        _guarded_update(
-            due,
-            tickets,
-            status=TicketStatus.CLOSED,
-            resolution=Resolution.TIMED_OUT,
-            deadline=None,
-            closed_at=now,
-        )
+        # No deadline to set (time-out never enters pending), so no service type.
+        moved = transition.moved_fields(now)
+        _guarded_update(due, tickets, **moved)
         for ticket in tickets:
-            ticket.status = TicketStatus.CLOSED
-            ticket.resolution = Resolution.TIMED_OUT
-            ticket.deadline = None
-            ticket.closed_at = now
-        _append_timeout_events([ticket.pk for ticket in tickets], now)
+            for name, value in moved.items():
+                setattr(ticket, name, value)
+        _append_events(transition, [ticket.pk for ticket in tickets], now)
         # A timeout's notification needs nothing from its event (no actor, no
         # text), so the events are not read back for it.
-        notify_many(tickets, NOTIFICATION_FOR_EVENT[EventKind.TIMED_OUT], now=now)
+        notify_many(tickets, transition.notification, now=now)
     return len(tickets)
 
 
-def _append_timeout_events(ticket_ids: list[int], now: datetime) -> None:
-    """One TicketEvent per ticket, as ``time_out`` writes it, copied by the
+def _append_events(transition: Transition, ticket_ids: list[int], now: datetime) -> None:
+    """One TicketEvent per ticket, as the single-ticket path writes it for a
+    transition by the platform (no actor, no text), copied by the
     database in one INSERT ... SELECT. ``bulk_create`` builds and adapts every
     value in Python and was the largest cost of the sweep (about a third of its
     CPU time in bench_sweep); the ORM has no INSERT ... SELECT, hence the SQL."""
+    # Every claimed ticket left the one status the batch claims from.
+    (from_status,) = (status.value for status in transition.sources)
     quote = connection.ops.quote_name
     event = TicketEvent._meta
     columns = ", ".join(
@@ -361,8 +338,8 @@ def _append_timeout_events(ticket_ids: list[int], now: datetime) -> None:
             f"SELECT {quote(Ticket._meta.pk.column)}, NULL, %s, %s, %s, '', %s "
             f"FROM {quote(Ticket._meta.db_table)} "
             f"WHERE {quote(Ticket._meta.pk.column)} IN ({placeholders})",
-            [EventKind.TIMED_OUT.value, TicketStatus.PENDING.value, TicketStatus.CLOSED.value,
-             created_at, *ticket_ids],
+            [transition.event.value, from_status, transition.target.value, created_at,
+             *ticket_ids],
         )
 
 
@@ -392,5 +369,5 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
         _guarded_update(unwarned, tickets, due_soon_sent_for=F("deadline"))
         for ticket in tickets:
             ticket.due_soon_sent_for = ticket.deadline
-        notify_many(tickets, "due_soon", now=now)
+        notify_many(tickets, NotificationKind.DUE_SOON, now=now)
     return len(tickets)

@@ -22,5 +22,8 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(status=TicketStatus.PENDING)
 
     def due(self, now) -> "TicketQuerySet":
-        """Pending tickets whose handling deadline has passed."""
-        return self.pending().filter(deadline__lte=now)
+        """Pending tickets whose handling deadline has passed: those the time-out
+        transition may start from at ``now``."""
+        from .transitions import TRANSITIONS, Action
+
+        return self.filter(TRANSITIONS[Action.TIME_OUT].startable(now))

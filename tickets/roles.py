@@ -1,12 +1,20 @@
-"""Who is who (DESIGN §2). Roles are Django groups; a merchant also has a shop.
+"""Who is who, and what they may do to a ticket now.
+
+Roles are Django groups; a merchant also belongs to a shop. A user in several
+groups has the most powerful of them (``PRECEDENCE``), everywhere: the pages,
+the scope and the notifications' recipients all ask this module.
 
 ``role_of`` caches the answer on the user object, so a request asks the database
 once however many templates and checks want to know.
 """
 
+from __future__ import annotations
+
+from datetime import datetime
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils import timezone
 
 
 class Role(StrEnum):
@@ -19,6 +27,24 @@ class Role(StrEnum):
 
 GROUP_NAMES = (Role.MERCHANT, Role.AGENT, Role.OPS)
 
+# Most powerful first: the role of a user in several groups.
+PRECEDENCE = (Role.AGENT, Role.OPS, Role.MERCHANT)
+
+
+def merchant_memberships():
+    """The memberships of everyone who is a merchant of their shop right now:
+    an active user, not the superuser, in the merchant group and in no group that
+    outranks it. The one definition of "merchant of this shop": ``role_of`` and
+    the scope ask it for one user, the notifications for every shop of a batch
+    (``.filter(shop_id__in=...)``)."""
+    from .models import ShopMembership
+
+    outranking = PRECEDENCE[:PRECEDENCE.index(Role.MERCHANT)]
+    return (ShopMembership.objects
+            .filter(user__is_active=True, user__is_superuser=False,
+                    user__groups__name=Role.MERCHANT)
+            .exclude(user__groups__name__in=outranking))
+
 
 def role_of(user: User | AnonymousUser) -> Role:
     if not user.is_authenticated:
@@ -30,15 +56,9 @@ def role_of(user: User | AnonymousUser) -> Role:
         role = Role.ADMIN
     else:
         names = set(user.groups.values_list("name", flat=True))
-        # A user in several groups gets the most powerful of them; a merchant
-        # without a shop is no merchant at all.
-        if Role.AGENT in names:
-            role = Role.AGENT
-        elif Role.OPS in names:
-            role = Role.OPS
-        elif Role.MERCHANT in names and shop_id_of(user) is not None:
-            role = Role.MERCHANT
-        else:
+        role = next((r for r in PRECEDENCE if r in names), Role.NONE)
+        # A merchant without a shop is no merchant at all.
+        if role == Role.MERCHANT and shop_id_of(user) is None:
             role = Role.NONE
     user._servicedesk_role = role
     return role
@@ -49,10 +69,9 @@ def shop_id_of(user: User | AnonymousUser) -> int | None:
     if not user.is_authenticated:
         return None
     if not hasattr(user, "_servicedesk_shop_id"):
-        from .models import ShopMembership
-
         user._servicedesk_shop_id = (
-            ShopMembership.objects.filter(user_id=user.pk).values_list("shop_id", flat=True).first()
+            merchant_memberships().filter(user_id=user.pk)
+            .values_list("shop_id", flat=True).first()
         )
     return user._servicedesk_shop_id
 
@@ -74,29 +93,36 @@ def sees_all_shops(user) -> bool:
     return role_of(user) in (Role.AGENT, Role.OPS, Role.ADMIN)
 
 
-# "May this user do X to this ticket?" The ticket is assumed to come from
-# Ticket.objects.visible_to(user): visibility is not re-checked here.
+# "May this user do X to this ticket now?", read off the transition table. The
+# ticket is assumed to come from Ticket.objects.visible_to(user): visibility is
+# not re-checked here.
 
-def can_reply(user, ticket) -> bool:
-    from .models import TicketStatus
+def may(user, action, ticket=None, *, now: datetime | None = None) -> bool:
+    """Whether ``user`` may do ``action``: their role alone without ``ticket``
+    (may they ever), else also the ticket's status and deadline at ``now``."""
+    from .transitions import TRANSITIONS
 
-    return is_merchant(user) and ticket.status == TicketStatus.PENDING
+    transition = TRANSITIONS[action]
+    if role_of(user) not in transition.roles:
+        return False
+    if ticket is None:
+        return True
+    return (transition.starts_from(ticket.status)
+            and transition.deadline_allows(ticket.deadline, now or timezone.now()))
 
 
-def can_review(user, ticket) -> bool:
-    from .models import TicketStatus
+def allowed_actions(user, ticket, now: datetime | None = None) -> frozenset:
+    """Every action ``user`` may take on ``ticket`` at ``now``."""
+    from .transitions import TRANSITIONS
 
-    return is_agent(user) and ticket.status == TicketStatus.UNDER_REVIEW
-
-
-def can_close_as_agreed(user, ticket) -> bool:
-    from .models import TicketStatus
-
-    return is_agent(user) and ticket.status in (TicketStatus.PENDING, TicketStatus.UNDER_REVIEW)
+    now = now or timezone.now()
+    return frozenset(action for action in TRANSITIONS if may(user, action, ticket, now=now))
 
 
 def can_create_tickets(user) -> bool:
-    return is_agent(user)
+    from .transitions import Action
+
+    return may(user, Action.CREATE)
 
 
 def can_export(user) -> bool:

@@ -1,9 +1,10 @@
 """Each transition notifies exactly the merchants of the ticket's shop, once each,
-with exactly one kind (DESIGN §6)."""
+with exactly one kind."""
 
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -131,3 +132,17 @@ def test_order_of_a_different_shop_never_leaks(cast, agent, service_type, shop_b
     ticket = lifecycle.create_ticket(actor=agent, order=order_b, service_type=service_type,
                                      content="发票")
     assert kinds_for(ticket) == [("merchant_b", "new_ticket")]
+
+
+def test_an_agent_who_is_also_in_the_merchant_group_is_not_told_as_a_merchant(
+        cast, shop_a, make_ticket, merchant, agent):
+    """role_of makes such a user an agent everywhere; the recipients agree."""
+    both = MerchantFactory(username="agent_and_merchant", membership__shop=shop_a)
+    both.groups.add(Group.objects.get_or_create(name="agent")[0])
+    ops_too = MerchantFactory(username="ops_and_merchant", membership__shop=shop_a)
+    ops_too.groups.add(Group.objects.get_or_create(name="ops")[0])
+    ticket = make_ticket()
+    lifecycle.reply(ticket, actor=merchant, body="已发货")
+    lifecycle.reject(ticket, actor=agent, reason="请补充单号")
+    assert {name for name, _ in kinds_for(ticket)} == set(A_STAFF)
+    assert not Notification.objects.filter(recipient__in=[both, ops_too]).exists()

@@ -3,7 +3,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from tickets.models import Order, Resolution, ServiceType, Shop, Ticket, TicketEvent
-from tickets.roles import Role, role_of
+from tickets.roles import Role, role_of, shop_id_of
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +50,26 @@ def test_bulk_seed_inserts_consistent_tickets_with_their_events():
     closed = bulk.filter(status="closed")
     assert TicketEvent.objects.filter(
         ticket__in=closed, to_status="closed").count() == closed.count()
+
+
+def test_bulk_seeded_replies_are_signed_by_a_merchant_of_the_tickets_shop():
+    """Not by nobody: an event without an actor reads as "the platform replied"."""
+    call_command("seed_demo")
+    call_command("seed_demo", tickets=300)
+    replies = TicketEvent.objects.filter(kind="replied").select_related("actor", "ticket")
+    assert replies.count() > 100
+    for event in replies:
+        assert event.actor is not None, event.ticket.number
+        assert role_of(event.actor) == Role.MERCHANT
+        assert shop_id_of(event.actor) == event.ticket.shop_id
+    # The demo shops' replies are their own merchants'.
+    demo_shop = Shop.objects.get(name="潮流服饰旗舰店")
+    assert set(replies.filter(ticket__shop=demo_shop)
+               .values_list("actor__username", flat=True)) == {"merchant1"}
+
+
+def test_bulk_seeded_events_are_steps_the_lifecycle_could_take():
+    call_command("seed_demo", tickets=300)
+    platform = {"timed_out"}
+    for event in TicketEvent.objects.all():
+        assert (event.actor is None) == (event.kind in platform), event.kind

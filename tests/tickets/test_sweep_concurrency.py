@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -102,19 +102,38 @@ def test_replies_racing_the_sweep_at_the_deadline_have_exactly_one_outcome_each(
     assert all(statuses[pk] == TicketStatus.UNDER_REVIEW for pk in replied)
 
 
+def pause_inside(monkeypatch, name, pause):
+    """Run ``pause()`` inside the transition's own transaction, after the
+    ``lifecycle.<name>`` call it makes while the row is locked, before its
+    commit. (A transition is durable: a test cannot wrap it in a longer
+    transaction to hold the lock.)"""
+    original = getattr(lifecycle, name)
+
+    def paused(*args, **kwargs):
+        result = original(*args, **kwargs)
+        pause()
+        return result
+
+    monkeypatch.setattr(lifecycle, name, paused)
+
+
 def test_reply_in_progress_is_skipped_by_the_sweep_and_wins(
-        require_postgres, shop_a, service_type, merchant):
+        require_postgres, shop_a, service_type, merchant, monkeypatch):
     deadline = timezone.now()
     ticket, = pending_tickets(1, shop=shop_a, service_type=service_type, deadline=deadline)
     reply_locked, sweep_done = threading.Event(), threading.Event()
 
+    def hold_the_lock():
+        reply_locked.set()
+        assert sweep_done.wait(20)
+
+    # The reply holds the row lock until the sweep has looked at the row (the
+    # sweep notifies through notify_many, not notify).
+    pause_inside(monkeypatch, "notify", hold_the_lock)
+
     def slow_reply():
-        # The reply holds the row lock until the sweep has looked at the row.
-        with transaction.atomic():
-            lifecycle.reply(ticket.pk, actor=merchant, body="已处理",
-                            now=deadline - timedelta(seconds=1))
-            reply_locked.set()
-            assert sweep_done.wait(20)
+        lifecycle.reply(ticket.pk, actor=merchant, body="已处理",
+                        now=deadline - timedelta(seconds=1))
 
     def sweep_after_lock():
         assert reply_locked.wait(20)
@@ -131,17 +150,21 @@ def test_reply_in_progress_is_skipped_by_the_sweep_and_wins(
 
 
 def test_reply_waiting_for_the_sweeps_lock_is_refused_once_the_sweep_commits(
-        require_postgres, shop_a, service_type, merchant):
+        require_postgres, shop_a, service_type, merchant, monkeypatch):
     deadline = timezone.now()
     ticket, = pending_tickets(1, shop=shop_a, service_type=service_type, deadline=deadline)
     sweep_locked = threading.Event()
 
+    def hold_the_lock():
+        sweep_locked.set()
+        wait_until_a_backend_waits_for_a_lock()
+
+    # The sweep's batch holds its row locks until the reply waits for one (the
+    # reply notifies through notify, not notify_many).
+    pause_inside(monkeypatch, "notify_many", hold_the_lock)
+
     def slow_sweep():
-        with transaction.atomic():
-            done = lifecycle.time_out_due(deadline, limit=10)
-            sweep_locked.set()
-            wait_until_a_backend_waits_for_a_lock()
-        return done
+        return lifecycle.time_out_due(deadline, limit=10)
 
     def reply_after_lock():
         assert sweep_locked.wait(20)

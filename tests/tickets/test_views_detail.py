@@ -96,7 +96,7 @@ def test_overdue_ticket_offers_no_reply_form(client, merchant, make_ticket):
     client.force_login(merchant)
     with time_machine.travel(T0 + dt.timedelta(hours=25), tick=False):
         response = client.get(url(ticket))
-    assert response.context["can_reply"] is False
+    assert response.context["may"]["reply"] is False
     assert "该服务单已超过处理时效，无法再回复。" in response.content.decode()
 
 

@@ -13,14 +13,16 @@ from .. import lifecycle, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..http import perform
 from ..models import Ticket
+from ..transitions import Action
 from .detail import render_detail, visible_ticket
 
 
-def _ticket_for(request, number, may_act) -> Ticket:
-    """The ticket the user may see (404 for anyone else's), then the role (403):
-    another shop's ticket is never revealed, even to the wrong role."""
+def _ticket_for(request, number, action: Action) -> Ticket:
+    """The ticket the user may see (404 for anyone else's), then whether the
+    user's role may ever do ``action`` (403): another shop's ticket is never
+    revealed, even to the wrong role. Its state is the lifecycle's to check (409)."""
     ticket = visible_ticket(request, number)
-    if not may_act(request.user):
+    if not roles.may(request.user, action):
         raise PermissionDenied
     return ticket
 
@@ -45,7 +47,7 @@ def _act_on_form(request, ticket, form_name: str, form, action, *, success: str)
 @require_POST
 @login_required
 def reply(request, number):
-    ticket = _ticket_for(request, number, roles.is_merchant)
+    ticket = _ticket_for(request, number, Action.REPLY)
     return _act_on_form(
         request, ticket, "reply_form", ReplyForm(request.POST, request.FILES),
         lambda data: lifecycle.reply(ticket, actor=request.user, body=data["body"],
@@ -57,7 +59,7 @@ def reply(request, number):
 @require_POST
 @login_required
 def approve(request, number):
-    ticket = _ticket_for(request, number, roles.is_agent)
+    ticket = _ticket_for(request, number, Action.APPROVE)
     return _act(request, ticket, lambda: lifecycle.approve(ticket, actor=request.user),
                 success=_("The reply was approved and the ticket closed."))
 
@@ -65,7 +67,7 @@ def approve(request, number):
 @require_POST
 @login_required
 def reject(request, number):
-    ticket = _ticket_for(request, number, roles.is_agent)
+    ticket = _ticket_for(request, number, Action.REJECT)
     return _act_on_form(
         request, ticket, "reject_form", RejectForm(request.POST),
         lambda data: lifecycle.reject(ticket, actor=request.user, reason=data["reason"]),
@@ -76,7 +78,7 @@ def reject(request, number):
 @require_POST
 @login_required
 def close(request, number):
-    ticket = _ticket_for(request, number, roles.is_agent)
+    ticket = _ticket_for(request, number, Action.CLOSE_AS_AGREED)
     return _act_on_form(
         request, ticket, "close_form", CloseForm(request.POST),
         lambda data: lifecycle.close_as_agreed(ticket, actor=request.user, note=data["note"]),

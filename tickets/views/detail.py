@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from .. import roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..models import EventKind, Evidence, Ticket
+from ..transitions import TRANSITIONS
 
 
 def visible_ticket(request, number: str) -> Ticket:
@@ -28,6 +29,7 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
         last_rejection = next((e for e in reversed(events) if e.kind == EventKind.REJECTED),
                               None)
     overdue = ticket.is_overdue(now)
+    allowed = roles.allowed_actions(user, ticket, now)
     return {
         "ticket": ticket,
         "order": ticket.order,
@@ -35,11 +37,10 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
         "now_utc": now,
         "overdue": overdue,
         "last_rejection": last_rejection,
-        # The deadline is the server's: once it has passed, no reply form, even
-        # before the sweep closes the ticket.
-        "can_reply": roles.can_reply(user, ticket) and not overdue,
-        "can_review": roles.can_review(user, ticket),
-        "can_close": roles.can_close_as_agreed(user, ticket),
+        # The buttons and forms: exactly the actions the transition table allows
+        # this user now ({% if may.reply %}). The deadline is the server's: once
+        # it has passed, no reply form, even before the sweep closes the ticket.
+        "may": {action: action in allowed for action in TRANSITIONS},
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "close_form": forms.get("close_form") or CloseForm(),

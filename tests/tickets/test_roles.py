@@ -1,0 +1,56 @@
+"""One definition of "merchant of this shop": the per-user answer (role_of,
+shop_id_of) and the query the notifications use (merchant_memberships) agree
+for every combination of groups, superuser flag and active flag."""
+
+import itertools
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import MembershipFactory, UserFactory
+from tickets import roles
+from tickets.models import Ticket
+from tickets.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+GROUPS = ["merchant", "agent", "ops"]
+COMBINATIONS = [
+    (frozenset(groups), superuser, active, member)
+    for size in range(len(GROUPS) + 1)
+    for groups in itertools.combinations(GROUPS, size)
+    for superuser in (False, True)
+    for active in (True, False)
+    for member in (True, False)
+]
+
+
+def test_role_of_and_the_merchant_query_agree_for_every_kind_of_user(shop_a):
+    users = []
+    for index, (groups, superuser, active, member) in enumerate(COMBINATIONS):
+        user = UserFactory(username=f"u{index}", is_superuser=superuser, is_active=active)
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        if member:
+            MembershipFactory(user=user, shop=shop_a)
+        users.append(user)
+    listed = set(roles.merchant_memberships().filter(shop=shop_a)
+                 .values_list("user_id", flat=True))
+    for user, (groups, superuser, active, member) in zip(users, COMBINATIONS, strict=True):
+        # An inactive user never gets a session, so only active ones have a role.
+        is_merchant = active and roles.role_of(user) == Role.MERCHANT
+        assert (user.pk in listed) == is_merchant, (groups, superuser, active, member)
+        assert roles.shop_id_of(user) == (shop_a.pk if user.pk in listed else None)
+    # Spelled out: the merchant group with a shop and nothing above it.
+    assert {COMBINATIONS[users.index(u)] for u in users if u.pk in listed} == \
+        {(frozenset({"merchant"}), False, True, True)}
+
+
+def test_an_agent_who_is_also_a_shop_member_sees_every_shop(shop_a, shop_b, make_ticket):
+    user = UserFactory(username="both", role="agent")
+    user.groups.add(Group.objects.get_or_create(name="merchant")[0])
+    MembershipFactory(user=user, shop=shop_a)
+    make_ticket(shop=shop_a)
+    make_ticket(shop=shop_b)
+    assert roles.role_of(user) == Role.AGENT
+    assert Ticket.objects.visible_to(user).count() == 2
