@@ -8,22 +8,28 @@ under ``var/``, so ``make demo`` needs no services. Production sets ``DATABASE_U
 """
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .envvars import env_bool, env_float, env_int
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Nothing here creates folders: importing settings has no side effects. The
+# folders the embedded run needs are made at start-up (servicedesk/apps.py).
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-# environ.Env raises ImproperlyConfigured on values it cannot parse, so a typo
-# such as DEBUG=ture or EXPORT_MAX_ROWS=lots stops start-up instead of guessing.
+# django-environ for strings, lists and URLs; booleans and numbers go through
+# the strict helpers, so a typo such as DEBUG=ture or EXPORT_MAX_ROWS=lots stops
+# start-up with the variable's name instead of being guessed.
 env = environ.Env()
 
 # Marked development key: refused below whenever DEBUG is off.
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
@@ -45,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "csp",
+    "axes",
+    "servicedesk",
     "tickets",
     "notifications",
     "exports",
@@ -61,7 +70,48 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication
+    # into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content Security Policy on every response. No inline or eval'd script and no
+# inline style anywhere: behaviour lives in servicedesk/static/js, looks in
+# app.css, and htmx is configured (base.html) not to eval or inject styles, so
+# text a merchant manages to get into a page cannot run. data: images only for
+# the empty favicon of the layout.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Login throttling (django-axes). A (username, address) pair that failed
+# LOGIN_FAILURE_LIMIT times in a row is refused for LOGIN_LOCKOUT_MINUTES, even
+# with the right password; other users from the same address are not affected,
+# and a successful login resets the pair's count. The admin login goes through
+# the same authentication, so it is covered too. The address is REMOTE_ADDR
+# (django-ipware is not installed, so forwarded headers, which a client can
+# forge, are never read); see the README for what that means behind a proxy.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=10, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "servicedesk.lockout.locked_out"
 
 ROOT_URLCONF = "servicedesk.urls"
 WSGI_APPLICATION = "servicedesk.wsgi.application"
@@ -83,8 +133,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-(VAR_DIR / "static").mkdir(exist_ok=True)  # whitenoise warns when STATIC_ROOT is missing
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -97,7 +145,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60, minimum=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -111,7 +159,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/tickets/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Language and time (DESIGN §8): Chinese by default, English available; stored in
+# Language and time: Chinese by default, English available; stored in
 # UTC, shown in the shop's zone.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -124,7 +172,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "servicedesk" / "static"]
+# servicedesk/static is found as the servicedesk app's static folder.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -146,12 +194,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery (DESIGN §4). The filesystem transport needs its folders made by us.
+# Celery. The filesystem transport needs its folders made by us (servicedesk/apps.py).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # servicedesk/apps.py creates these folders at start-up.
     _broker = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
@@ -166,9 +213,9 @@ else:
     # It is also how long a task whose worker was SIGKILLed waits to be
     # redelivered; the sweep does not depend on that, the next beat tick redoes it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1),
     }
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -185,8 +232,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Defaults for every task (an export is the longest); the sweep sets its own,
 # derived from its time budget (tickets/tasks.py).
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=600, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=660, minimum=1)
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", math.inf) <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT, or Redis "
@@ -196,20 +243,18 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Ticket deadlines (DESIGN §3, §4).
+# Ticket deadlines.
 # How often beat starts a sweep; how many tickets one transaction handles (short
 # write locks on SQLite, bounded memory); when a sweep stops starting batches (it
 # should end before the next one is due); how early the reminder goes out.
-TICKET_SWEEP_INTERVAL_SECONDS = env.float("TICKET_SWEEP_INTERVAL_SECONDS", default=60)
-TICKET_SWEEP_BATCH_SIZE = env.int("TICKET_SWEEP_BATCH_SIZE", default=500)
-TICKET_SWEEP_TIME_BUDGET_SECONDS = env.float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50)
-TICKET_DUE_SOON_HOURS = env.float("TICKET_DUE_SOON_HOURS", default=2)
-for _name in ("TICKET_SWEEP_INTERVAL_SECONDS", "TICKET_SWEEP_BATCH_SIZE",
-              "TICKET_SWEEP_TIME_BUDGET_SECONDS", "TICKET_DUE_SOON_HOURS"):
-    if not globals()[_name] > 0:
-        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+TICKET_SWEEP_INTERVAL_SECONDS = env_float("TICKET_SWEEP_INTERVAL_SECONDS", default=60,
+                                          positive=True)
+TICKET_SWEEP_BATCH_SIZE = env_int("TICKET_SWEEP_BATCH_SIZE", default=500, minimum=1)
+TICKET_SWEEP_TIME_BUDGET_SECONDS = env_float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50,
+                                             positive=True)
+TICKET_DUE_SOON_HOURS = env_float("TICKET_DUE_SOON_HOURS", default=2, positive=True)
 
-# Periodic work, run by the one beat of the deployment (DESIGN §4). Task names are
+# Periodic work, run by the one beat of the deployment. Task names are
 # fixed here; each app implements its own.
 CELERY_BEAT_SCHEDULE = {
     "sweep-ticket-deadlines": {
@@ -229,18 +274,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Notifications (DESIGN §6).
-NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
-NOTIFICATION_POLL_SECONDS = env.int("NOTIFICATION_POLL_SECONDS", default=30)
+# Notifications.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", default=90, minimum=1)
+NOTIFICATION_POLL_SECONDS = env_int("NOTIFICATION_POLL_SECONDS", default=30, minimum=1)
 
-# Exports (DESIGN §5).
-EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=50_000)
-EXPORT_COOLDOWN_SECONDS = env.int("EXPORT_COOLDOWN_SECONDS", default=60)
-EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Exports.
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", default=50_000, minimum=1)
+EXPORT_COOLDOWN_SECONDS = env_int("EXPORT_COOLDOWN_SECONDS", default=60, minimum=0)
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", default=7, minimum=1)
 
 # Evidence images on replies.
 EVIDENCE_MAX_FILES = 4
-EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 
 LOGGING = {
@@ -252,10 +297,10 @@ LOGGING = {
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
