@@ -295,7 +295,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-if not DEBUG:
+# `make demo` runs with DEBUG off (so people see the product's own 403/404/500
+# pages) over plain http on 127.0.0.1. ALLOW_INSECURE_HTTP is for that only:
+# it drops the https-only settings below, and `check --deploy` then warns
+# about each of them, so it cannot slip into production unnoticed.
+ALLOW_INSECURE_HTTP = env_bool("ALLOW_INSECURE_HTTP", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if not DEBUG and not ALLOW_INSECURE_HTTP:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
@@ -303,4 +309,3 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -119,3 +119,16 @@ def test_a_redis_broker_gets_no_broker_folders(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert not (var_dir / "broker").exists()
+
+
+def test_the_demos_plain_http_switch_does_not_pass_the_deploy_checks():
+    environment = production_like_environment()
+    environment.update(DEBUG="false", SECRET_KEY="d" * 50, ALLOWED_HOSTS="desk.example.com",
+                       ALLOW_INSECURE_HTTP="true")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode != 0
+    for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert check in result.stderr + result.stdout, check
