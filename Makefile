@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PYTHON ?= python3
 
-.PHONY: demo test install install-dev browsers lint bench-pages bench-sweep bench-export \
+.PHONY: demo demo-serve test install install-dev browsers lint bench-pages bench-sweep bench-export \
 	bench-notifications
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
@@ -23,15 +23,33 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# The demo runs like production would, DEBUG off (the product's own error
+# pages, not Django's debug pages), but over plain http on 127.0.0.1 and with a
+# random key of its own, kept under var/ and never used anywhere else.
+VAR_DIR ?= var
+DEMO_KEY := $(VAR_DIR)/demo-secret-key
+DEMO_ENV = DEBUG=false ALLOW_INSECURE_HTTP=true SECRET_KEY="$$(cat $(DEMO_KEY))" \
+	PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+$(DEMO_KEY):
+	@mkdir -p $(VAR_DIR)
+	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
 # Migrates, seeds the demo data, then runs web + Celery worker with beat on
-# http://127.0.0.1:$(PORT). Ctrl-C stops both.
-demo: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo "Starting web on http://127.0.0.1:$(PORT) and a Celery worker with beat (Ctrl-C stops both)"
-	@bash -c 'trap "kill 0" EXIT; \
-		$(VENV)/bin/celery -A servicedesk worker -B --concurrency 2 --loglevel INFO & \
-		$(PY) manage.py runserver 127.0.0.1:$(PORT) --noreload'
+# http://127.0.0.1:$(PORT). Ctrl-C stops all of them.
+demo: install $(DEMO_KEY)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@$(MAKE) --no-print-directory demo-serve
+
+# honcho runs the Procfile: each process in a session of its own (so a
+# terminal's Ctrl-C reaches only honcho), and on Ctrl-C it sends SIGTERM to
+# every process group, then SIGKILL to what is left after 5 s: web, worker,
+# its pool and the embedded beat all end, nothing is left behind.
+demo-serve: $(DEMO_KEY)
+	@$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	@echo "Starting web on http://127.0.0.1:$(PORT) and a Celery worker with beat (Ctrl-C stops all)"
+	@$(DEMO_ENV) $(VENV)/bin/honcho --no-colour start --procfile Procfile --app-root . --port $(PORT)
 
 # The whole suite. Uses DATABASE_URL when set (CI: PostgreSQL); tests needing
 # PostgreSQL, Redis or Chromium skip loudly without them unless REQUIRE_SERVICES=1.

@@ -1,10 +1,15 @@
 """Liveness and readiness for load balancers: the process answers, the database
-answers, and the broker accepts a connection."""
+answers, and the broker accepts a connection. A failed check is logged with
+its exception, so a 503 in the balancer's view has its reason in our log."""
+
+import logging
 
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 
 def _database_ok() -> bool:
@@ -12,7 +17,8 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
-    except Exception:  # any failure means "not ready"; the reason goes to the log
+    except Exception:  # any failure means "not ready"
+        logger.exception("healthz: the database is not reachable")
         return False
 
 
@@ -23,7 +29,8 @@ def _broker_ok() -> bool:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
-    except Exception:
+    except Exception:  # any failure means "not ready"
+        logger.exception("healthz: the broker is not reachable")
         return False
 
 

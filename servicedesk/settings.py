@@ -8,22 +8,28 @@ under ``var/``, so ``make demo`` needs no services. Production sets ``DATABASE_U
 """
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from .envvars import env_bool, env_float, env_int
+
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Nothing here creates folders: importing settings has no side effects. The
+# folders the embedded run needs are made at start-up (servicedesk/apps.py).
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-# environ.Env raises ImproperlyConfigured on values it cannot parse, so a typo
-# such as DEBUG=ture or EXPORT_MAX_ROWS=lots stops start-up instead of guessing.
+# django-environ for strings, lists and URLs; booleans and numbers go through
+# the strict helpers, so a typo such as DEBUG=ture or EXPORT_MAX_ROWS=lots stops
+# start-up with the variable's name instead of being guessed.
 env = environ.Env()
 
 # Marked development key: refused below whenever DEBUG is off.
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
 if not DEBUG and (SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured(
@@ -45,6 +51,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "csp",
+    "axes",
+    "servicedesk",
     "tickets",
     "notifications",
     "exports",
@@ -61,10 +70,52 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, so its 413 page is the site's own, in the user's language; it still
-    # runs before any view or CSRF check reads the body, and nothing above reads it.
+    "csp.middleware.CSPMiddleware",
+    # After the locale middleware, so its 413 page is the site's own, in the user's
+    # language; it still runs before any view or CSRF check reads the body, and
+    # nothing above reads it.
     "servicedesk.request_limits.RequestBodyLimitMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during authentication
+    # into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content Security Policy on every response. No inline or eval'd script and no
+# inline style anywhere: behaviour lives in servicedesk/static/js, looks in
+# app.css, and htmx is configured (base.html) not to eval or inject styles, so
+# text a merchant manages to get into a page cannot run. data: images only for
+# the empty favicon of the layout.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Login throttling (django-axes). A (username, address) pair that failed
+# LOGIN_FAILURE_LIMIT times in a row is refused for LOGIN_LOCKOUT_MINUTES, even
+# with the right password; other users from the same address are not affected,
+# and a successful login resets the pair's count. The admin login goes through
+# the same authentication, so it is covered too. The address is REMOTE_ADDR
+# (django-ipware is not installed, so forwarded headers, which a client can
+# forge, are never read); see the README for what that means behind a proxy.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=10, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "servicedesk.lockout.locked_out"
 
 ROOT_URLCONF = "servicedesk.urls"
 WSGI_APPLICATION = "servicedesk.wsgi.application"
@@ -86,8 +137,6 @@ TEMPLATES = [
     },
 ]
 
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-(VAR_DIR / "static").mkdir(exist_ok=True)  # whitenoise warns when STATIC_ROOT is missing
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
@@ -100,7 +149,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60, minimum=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -127,7 +176,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "servicedesk" / "static"]
+# servicedesk/static is found as the servicedesk app's static folder.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -149,12 +198,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery. The filesystem transport needs its folders made by us.
+# Celery. The filesystem transport needs its folders made by us (servicedesk/apps.py).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # servicedesk/apps.py creates these folders at start-up.
     _broker = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
@@ -169,9 +217,9 @@ else:
     # It is also how long a task whose worker was SIGKILLed waits to be
     # redelivered; the sweep does not depend on that, the next beat tick redoes it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1),
     }
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -188,8 +236,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Defaults for every task (an export is the longest); the sweep sets its own,
 # derived from its time budget (tickets/tasks.py).
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=660)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=600, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=660, minimum=1)
 if CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", math.inf) <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(
         "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT, or Redis "
@@ -203,14 +251,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat starts a sweep; how many tickets one transaction handles (short
 # write locks on SQLite, bounded memory); when a sweep stops starting batches (it
 # should end before the next one is due); how early the reminder goes out.
-TICKET_SWEEP_INTERVAL_SECONDS = env.float("TICKET_SWEEP_INTERVAL_SECONDS", default=60)
-TICKET_SWEEP_BATCH_SIZE = env.int("TICKET_SWEEP_BATCH_SIZE", default=500)
-TICKET_SWEEP_TIME_BUDGET_SECONDS = env.float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50)
-TICKET_DUE_SOON_HOURS = env.float("TICKET_DUE_SOON_HOURS", default=2)
-for _name in ("TICKET_SWEEP_INTERVAL_SECONDS", "TICKET_SWEEP_BATCH_SIZE",
-              "TICKET_SWEEP_TIME_BUDGET_SECONDS", "TICKET_DUE_SOON_HOURS"):
-    if not globals()[_name] > 0:
-        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+TICKET_SWEEP_INTERVAL_SECONDS = env_float("TICKET_SWEEP_INTERVAL_SECONDS", default=60,
+                                          positive=True)
+TICKET_SWEEP_BATCH_SIZE = env_int("TICKET_SWEEP_BATCH_SIZE", default=500, minimum=1)
+TICKET_SWEEP_TIME_BUDGET_SECONDS = env_float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50,
+                                             positive=True)
+TICKET_DUE_SOON_HOURS = env_float("TICKET_DUE_SOON_HOURS", default=2, positive=True)
 
 # Periodic work, run by the one beat of the deployment. Task names are fixed here;
 # each app implements its own.
@@ -233,22 +279,20 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Notifications.
-NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
-NOTIFICATION_POLL_SECONDS = env.int("NOTIFICATION_POLL_SECONDS", default=30)
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", default=90, minimum=1)
+NOTIFICATION_POLL_SECONDS = env_int("NOTIFICATION_POLL_SECONDS", default=30, minimum=1)
 
 # Exports.
-EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=50_000)
-EXPORT_COOLDOWN_SECONDS = env.int("EXPORT_COOLDOWN_SECONDS", default=60)
-EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", default=50_000, minimum=1)
+EXPORT_COOLDOWN_SECONDS = env_int("EXPORT_COOLDOWN_SECONDS", default=60, minimum=0)
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", default=7, minimum=1)
 # A queued job not started, or a running job without a heartbeat, for this long is
 # taken for lost (its worker died) and re-enqueued once, then failed. Running jobs
 # beat several times within it; queued jobs must not wait behind others this long.
-EXPORT_STALE_AFTER_SECONDS = env.float("EXPORT_STALE_AFTER_SECONDS", default=300)
+EXPORT_STALE_AFTER_SECONDS = env_float("EXPORT_STALE_AFTER_SECONDS", default=300, positive=True)
 # How often beat looks for such jobs.
-EXPORT_REAPER_INTERVAL_SECONDS = env.float("EXPORT_REAPER_INTERVAL_SECONDS", default=60)
-for _name in ("EXPORT_STALE_AFTER_SECONDS", "EXPORT_REAPER_INTERVAL_SECONDS"):
-    if not globals()[_name] > 0:
-        raise ImproperlyConfigured(f"{_name} must be a positive number.")
+EXPORT_REAPER_INTERVAL_SECONDS = env_float("EXPORT_REAPER_INTERVAL_SECONDS", default=60,
+                                           positive=True)
 CELERY_BEAT_SCHEDULE["reap-stale-exports"] = {
     "task": "exports.tasks.reap_stale_exports",
     "schedule": EXPORT_REAPER_INTERVAL_SECONDS,
@@ -260,8 +304,8 @@ CELERY_BEAT_SCHEDULE["reap-stale-exports"] = {
 # 12 KB PNG can claim 10000 x 10000 (400 MB of RGBA), so the header's
 # dimensions are capped before anything is decoded.
 EVIDENCE_MAX_FILES = 4
-EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
-EVIDENCE_MAX_PIXELS = env.int("EVIDENCE_MAX_PIXELS", default=40_000_000)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024, minimum=1)
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", default=40_000_000, minimum=1)
 EVIDENCE_MAX_SIDE = 10_000
 
 # Request bodies. Django's DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not
@@ -272,13 +316,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default: fields only
 # Uploads above this are spooled to a temporary file while the request is
 # parsed; each is read into memory only when it is checked and re-encoded.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
-REQUEST_BODY_MAX_BYTES = env.int(
+REQUEST_BODY_MAX_BYTES = env_int(
     "REQUEST_BODY_MAX_BYTES",
     default=EVIDENCE_MAX_FILES * EVIDENCE_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE,
+    minimum=1,
 )
-for _name in ("EVIDENCE_MAX_BYTES", "EVIDENCE_MAX_PIXELS", "REQUEST_BODY_MAX_BYTES"):
-    if not globals()[_name] > 0:
-        raise ImproperlyConfigured(f"{_name} must be a positive number.")
 
 LOGGING = {
     "version": 1,
@@ -287,12 +329,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-if not DEBUG:
+# `make demo` runs with DEBUG off (so people see the product's own 403/404/500
+# pages) over plain http on 127.0.0.1. ALLOW_INSECURE_HTTP is for that only:
+# it drops the https-only settings below, and `check --deploy` then warns
+# about each of them, so it cannot slip into production unnoticed.
+ALLOW_INSECURE_HTTP = env_bool("ALLOW_INSECURE_HTTP", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if not DEBUG and not ALLOW_INSECURE_HTTP:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)

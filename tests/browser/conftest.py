@@ -1,11 +1,13 @@
 """Real-browser tests: Playwright driving Debian's Chromium against
-pytest-django's live_server (shared/RECIPES.md)."""
+pytest-django's live_server. Every page any test opens is watched for Content
+Security Policy violations; a test during which one occurred fails."""
 
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext
 
 from tests.conftest import skip_or_fail
 
@@ -54,3 +56,52 @@ def login(live_server):
         return page
 
     return do_login
+
+
+# Runs in every frame before the page's own scripts (Playwright injects it
+# through the DevTools protocol, so the page's CSP does not apply to it).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"} ` +
+    `on ${document.location.pathname} (${event.sourceFile || ""}:${event.lineNumber})`);
+});
+"""
+
+
+class CspViolations(list):
+    """What the browser reported: securitypolicyviolation events and the console
+    errors Chromium prints for them."""
+
+    def watch(self, context: BrowserContext):
+        context.expose_binding("__reportCspViolation", lambda source, text: self.append(text))
+        context.add_init_script(REPORT_VIOLATIONS)
+        context.on("console", self._console)
+
+    def _console(self, message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.append(f"console: {message.text}")
+
+    def check(self):
+        if self:
+            pytest.fail("Content Security Policy violations during the test:\n"
+                        + "\n".join(f"- {v}" for v in self), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch):
+    """Watches every browser context the test opens (pytest-playwright's own
+    ``context``/``page`` and any ``browser.new_context()``) and fails the test
+    at teardown if a page reported a CSP violation. Contexts are closed by then,
+    which delivers the last reports."""
+    violations = CspViolations()
+    original = Browser.new_context
+
+    def new_context(self, *args, **kwargs):
+        context = original(self, *args, **kwargs)
+        violations.watch(context)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield violations
+    violations.check()

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from tickets.models import Order, Resolution, ServiceType, Shop, Ticket, TicketEvent
 from tickets.roles import Role, role_of, shop_id_of
@@ -26,7 +27,9 @@ def test_seed_demo_creates_every_role_with_the_demo_password():
     expected = {"merchant1": Role.MERCHANT, "merchant2": Role.MERCHANT, "agent1": Role.AGENT,
                 "ops1": Role.OPS, "admin": Role.ADMIN}
     for username, role in expected.items():
-        user = authenticate(username=username, password="demo-pass-2026")
+        # With login throttling, authentication is always about a request.
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=username, password="demo-pass-2026")
         assert user is not None and role_of(user) == role
 
 
