@@ -13,7 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_agent_opening_hostile_evidence_runs_no_script(browser, live_server, login, screenshot,
-                                                       merchant, agent, pending_ticket):
+                                                       merchant, agent, pending_ticket,
+                                                       csp_violations):
     lifecycle.reply(pending_ticket, actor=merchant, body="见图", evidence=[
         SimpleUploadedFile("photo.html", png_with_script(size=(120, 80)),
                            content_type="text/html")])
@@ -37,3 +38,10 @@ def test_agent_opening_hostile_evidence_runs_no_script(browser, live_server, log
         screenshot(page, "evidence-opened-by-agent")
     finally:
         context.close()
+    # Chromium styles its own image viewer with inline CSS, and the evidence
+    # policy (default-src 'none', no style-src) blocks that too: the policy doing
+    # its job on a document that is not one of our pages. Anything else still fails.
+    viewer_styles = [v for v in csp_violations
+                     if "Applying inline style" in v and "default-src 'none'" in v]
+    for violation in viewer_styles:
+        csp_violations.remove(violation)
