@@ -1,4 +1,4 @@
-"""The one FilterSet for tickets (DESIGN §7): the list page, the export and any
+"""The one FilterSet for tickets: the list page, the export and any
 future API read the same query parameters through it, on top of
 ``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
 
@@ -44,11 +44,19 @@ class DateOrDateTimeInput(forms.TextInput):
 
 class DateOrDateTimeField(forms.Field):
     """Accepts an ISO date (``2026-11-26``) or datetime (``2026-11-26T08:30``).
-    Naive values are in the shop's time zone. Returns ``(value, is_date)``."""
+    Naive values are in the shop's time zone. Returns ``(value, is_date)``.
+
+    Only dates from ``min_date`` to ``max_date``: at the calendar's edges the
+    filter's arithmetic overflows (the day after 9999-12-31, or 0001-01-01 in
+    Shanghai converted to UTC), and no ticket was or will be created outside
+    this range anyway, so a year typed wrong is told rather than matching nothing."""
 
     widget = DateOrDateTimeInput
+    min_date = dt.date(2000, 1, 1)
+    max_date = dt.date(2999, 12, 31)
     default_error_messages = {
         "invalid": _("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)."),
+        "out_of_range": _("Enter a date between %(min)s and %(max)s."),
     }
 
     def to_python(self, value):
@@ -68,6 +76,17 @@ class DateOrDateTimeField(forms.Field):
         if parsed_date is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return parsed_date, True
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        moment, is_date = value
+        day = moment if is_date else moment.date()
+        if not self.min_date <= day <= self.max_date:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range",
+                params={"min": self.min_date.isoformat(), "max": self.max_date.isoformat()})
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
