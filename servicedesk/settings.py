@@ -35,7 +35,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, refusing an empty ?_to_field= (a 500 in Django itself).
+    "servicedesk.admin_site.ServicedeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -111,7 +112,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/tickets/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Language and time (DESIGN §8): Chinese by default, English available; stored in
+# Language and time: Chinese by default, English available; stored in
 # UTC, shown in the shop's zone.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -146,7 +147,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery (DESIGN §4). The filesystem transport needs its folders made by us.
+# Celery. The filesystem transport needs its folders made by us.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker = VAR_DIR / "broker"
@@ -196,7 +197,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Ticket deadlines (DESIGN §3, §4).
+# Ticket deadlines and the sweep that times overdue tickets out.
 # How often beat starts a sweep; how many tickets one transaction handles (short
 # write locks on SQLite, bounded memory); when a sweep stops starting batches (it
 # should end before the next one is due); how early the reminder goes out.
@@ -209,7 +210,7 @@ for _name in ("TICKET_SWEEP_INTERVAL_SECONDS", "TICKET_SWEEP_BATCH_SIZE",
     if not globals()[_name] > 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number.")
 
-# Periodic work, run by the one beat of the deployment (DESIGN §4). Task names are
+# Periodic work, run by the one beat of the deployment. Task names are
 # fixed here; each app implements its own.
 CELERY_BEAT_SCHEDULE = {
     "sweep-ticket-deadlines": {
@@ -229,11 +230,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Notifications (DESIGN §6).
+# Notifications.
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 NOTIFICATION_POLL_SECONDS = env.int("NOTIFICATION_POLL_SECONDS", default=30)
 
-# Exports (DESIGN §5).
+# Exports.
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=50_000)
 EXPORT_COOLDOWN_SECONDS = env.int("EXPORT_COOLDOWN_SECONDS", default=60)
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)

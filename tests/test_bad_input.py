@@ -62,6 +62,19 @@ def test_export_refuses_a_date_out_of_range_with_a_field_error(as_user, merchant
     assert not merchant.export_jobs.exists()
 
 
+@pytest.mark.parametrize("offset", ["-23:59", "+16:00"])
+def test_a_time_zone_offset_postgresql_does_not_take_is_converted(as_user, merchant,
+                                                                 pending_ticket, offset):
+    client = as_user(merchant)
+    response = client.get("/tickets/", {"created_after": f"2000-01-02T00:00{offset}",
+                                        "status": "all"})
+    assert response.status_code == 200
+    assert [t.number for t in response.context["page"].rows] == [pending_ticket.number]
+    response = client.post("/exports/", {"created_after": f"2000-01-02T00:00{offset}"})
+    assert response.status_code == 302
+    assert merchant.export_jobs.get().matched_count == 1
+
+
 def test_dates_at_the_edges_of_the_range_are_accepted(as_user, merchant, pending_ticket):
     response = as_user(merchant).get("/tickets/", {"created_after": "2000-01-01",
                                                    "created_before": "2999-12-31",
@@ -172,3 +185,18 @@ def test_read_all_with_a_bound_beyond_any_id_marks_everything(as_user, merchant,
     assert response.status_code == 302
     notification.refresh_from_db()
     assert notification.read_at is not None
+
+
+# --- the admin -------------------------------------------------------------------
+
+@pytest.mark.parametrize("view", ["change", "delete"])
+def test_admin_refuses_an_empty_to_field(admin_client, pending_ticket, view):
+    admin_client.raise_request_exception = False
+    response = admin_client.get(f"/admin/tickets/ticket/{pending_ticket.pk}/{view}/",
+                                {"_to_field": ""})
+    assert response.status_code == 400
+
+
+def test_admin_change_page_still_opens(admin_client, pending_ticket):
+    assert admin_client.get(f"/admin/tickets/ticket/{pending_ticket.pk}/change/").status_code \
+        == 200

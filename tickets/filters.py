@@ -66,27 +66,24 @@ class DateOrDateTimeField(forms.Field):
         try:
             parsed_dt = parse_datetime(value.replace(" ", "T")) if "T" in value or " " in value \
                 else None
-            if parsed_dt is not None:
-                if timezone.is_naive(parsed_dt):
-                    parsed_dt = timezone.make_aware(parsed_dt)
-                return parsed_dt, False
-            parsed_date = parse_date(value)
+            parsed_date = parse_date(value) if parsed_dt is None else None
         except ValueError:
-            parsed_date = None
-        if parsed_date is None:
+            parsed_dt = parsed_date = None
+        if parsed_dt is None and parsed_date is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return parsed_date, True
-
-    def validate(self, value):
-        super().validate(value)
-        if value is None:
-            return
-        moment, is_date = value
-        day = moment if is_date else moment.date()
+        # Checked as written, before any time zone arithmetic can overflow.
+        day = parsed_date or parsed_dt.date()
         if not self.min_date <= day <= self.max_date:
             raise forms.ValidationError(
                 self.error_messages["out_of_range"], code="out_of_range",
                 params={"min": self.min_date.isoformat(), "max": self.max_date.isoformat()})
+        if parsed_date is not None:
+            return parsed_date, True
+        if timezone.is_naive(parsed_dt):
+            return timezone.make_aware(parsed_dt), False
+        # In the shop's zone: PostgreSQL refuses offsets beyond ±15:59, which
+        # Python (and so the parser) takes up to ±23:59.
+        return timezone.localtime(parsed_dt), False
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
