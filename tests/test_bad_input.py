@@ -8,11 +8,13 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from notifications.models import Notification
+from tests.fuzz.hostile import JUNK_FILES
 from tickets.converters import TicketNumberConverter
-from tickets.models import Ticket, new_ticket_number
+from tickets.models import Evidence, Ticket, new_ticket_number
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +202,18 @@ def test_admin_refuses_an_empty_to_field(admin_client, pending_ticket, view):
 def test_admin_change_page_still_opens(admin_client, pending_ticket):
     assert admin_client.get(f"/admin/tickets/ticket/{pending_ticket.pk}/change/").status_code \
         == 200
+
+
+# --- files that are no image -----------------------------------------------------
+
+@pytest.mark.parametrize("upload", JUNK_FILES, ids=[f[0][:20] for f in JUNK_FILES])
+def test_a_reply_with_a_file_that_is_no_image_is_a_400_and_changes_nothing(
+        as_user, merchant, pending_ticket, upload):
+    name, content, content_type = upload
+    response = as_user(merchant).post(
+        f"/tickets/{pending_ticket.number}/reply/",
+        {"body": "今天下午发出", "evidence": SimpleUploadedFile(name, content, content_type)})
+    assert response.status_code == 400
+    pending_ticket.refresh_from_db()
+    assert pending_ticket.status == "pending"
+    assert not Evidence.objects.exists()
