@@ -100,39 +100,46 @@ def _ids(queryset) -> list[str]:
 
 @pytest.fixture
 def world(db, shop_a, shop_b, merchant, outsider, agent, ops, service_type, evidence_type):
+    # The requests too run at this moment: the tickets' deadlines are ahead of them.
     with time_machine.travel(FROZEN_AT, tick=False):
-        superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
-        nobody = UserFactory(username="nobody")
-        users = {"anonymous": None, "merchant": merchant, "outsider": outsider, "agent": agent,
-                 "ops": ops, "admin": superuser, "nobody": nobody}
+        yield _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
+                           evidence_type)
 
-        def ticket(shop, stype=service_type, **kw):
-            return lifecycle.create_ticket(actor=agent, order=OrderFactory(shop=shop),
-                                           service_type=stype, content="买家询问什么时候发货")
 
-        def png():
-            return SimpleUploadedFile(*hostile.GOOD_FILE)
+def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
+                 evidence_type) -> "World":
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    nobody = UserFactory(username="nobody")
+    users = {"anonymous": None, "merchant": merchant, "outsider": outsider, "agent": agent,
+             "ops": ops, "admin": superuser, "nobody": nobody}
 
-        pending_a = ticket(shop_a)
-        review_a = lifecycle.reply(ticket(shop_a, evidence_type), actor=merchant,
-                                   body="今天下午发出", evidence=[png()])
-        closed_a = lifecycle.approve(lifecycle.reply(ticket(shop_a), actor=merchant, body="已发"),
-                                     actor=agent)
-        rejected_a = lifecycle.reject(lifecycle.reply(ticket(shop_a), actor=merchant, body="好"),
-                                      actor=agent, reason="物流单号无效")
-        pending_b = ticket(shop_b)
-        review_b = lifecycle.reply(ticket(shop_b, evidence_type), actor=outsider,
-                                   body="已补发", evidence=[png()])
-        spare_order_a = OrderFactory(shop=shop_a)
+    def ticket(shop, stype=service_type):
+        return lifecycle.create_ticket(actor=agent, order=OrderFactory(shop=shop),
+                                       service_type=stype, content="买家询问什么时候发货")
 
-        jobs = {
-            "merchant": [_done_job(merchant, shop_a), _done_job(merchant, shop_a, "queued"),
-                         _done_job(merchant, shop_a, "failed"),
-                         _done_job(merchant, shop_a, "expired")],
-            "outsider": [_done_job(outsider, shop_b)],
-            "ops": [_done_job(ops)],
-        }
-        ServiceTypeFactory(code="retired", name_zh="停用", name_en="Retired", is_active=False)
+    def png():
+        return SimpleUploadedFile(*hostile.GOOD_FILE)
+
+    pending_a = ticket(shop_a)
+    review_a = lifecycle.reply(ticket(shop_a, evidence_type), actor=merchant,
+                               body="今天下午发出", evidence=[png()])
+    closed_a = lifecycle.approve(lifecycle.reply(ticket(shop_a), actor=merchant, body="已发"),
+                                 actor=agent)
+    rejected_a = lifecycle.reject(lifecycle.reply(ticket(shop_a), actor=merchant, body="好"),
+                                  actor=agent, reason="物流单号无效")
+    pending_b = ticket(shop_b)
+    review_b = lifecycle.reply(ticket(shop_b, evidence_type), actor=outsider,
+                               body="已补发", evidence=[png()])
+    spare_order_a = OrderFactory(shop=shop_a)
+
+    jobs = {
+        "merchant": [_done_job(merchant, shop_a), _done_job(merchant, shop_a, "queued"),
+                     _done_job(merchant, shop_a, "failed"),
+                     _done_job(merchant, shop_a, "expired")],
+        "outsider": [_done_job(outsider, shop_b)],
+        "ops": [_done_job(ops)],
+    }
+    ServiceTypeFactory(code="retired", name_zh="停用", name_en="Retired", is_active=False)
 
     tickets_a = [pending_a, review_a, closed_a, rejected_a]
     tickets_b = [pending_b, review_b]
