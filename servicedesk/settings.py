@@ -35,7 +35,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Django's admin, refusing an empty ?_to_field= (a 500 in Django itself).
+    # Django's admin, refusing an empty ?_to_field= and NUL bytes (500s in Django's own).
     "servicedesk.admin_site.ServicedeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -199,6 +199,13 @@ def test_admin_refuses_an_empty_to_field(admin_client, pending_ticket, view):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("params", [{"status__exact": "\x00"}, {"q": "\x00"},
+                                    {"shop__id__exact": "1\x00"}, {"\x00": "1"}])
+def test_admin_refuses_a_nul_byte_in_the_changelist(admin_client, pending_ticket, params):
+    admin_client.raise_request_exception = False
+    assert admin_client.get("/admin/tickets/ticket/", params).status_code == 400
+
+
 def test_admin_change_page_still_opens(admin_client, pending_ticket):
     assert admin_client.get(f"/admin/tickets/ticket/{pending_ticket.pk}/change/").status_code \
         == 200
