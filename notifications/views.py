@@ -7,13 +7,15 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from servicedesk.redirects import redirect_to_next
+
 from . import services
+from .forms import MarkAllReadForm
 from .models import Notification
 
 PAGE_SIZE = 20
@@ -52,14 +54,6 @@ def open_notification(request, pk: int):
     return redirect(notification.ticket.get_absolute_url())
 
 
-def _back(request):
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = "notifications:list"
-    return redirect(target)
-
-
 @login_required
 @require_POST
 def mark_read(request, pk: int):
@@ -71,20 +65,20 @@ def mark_read(request, pk: int):
         # The row, plus the header badge swapped out of band.
         return render(request, "notifications/_mark_read_response.html",
                       {"notification": notification})
-    return _back(request)
+    return redirect_to_next(request, fallback="notifications:list")
 
 
 @login_required
 @require_POST
 def mark_all_read(request):
-    up_to = request.POST.get("up_to", "")
-    if up_to and not up_to.isdigit():
+    form = MarkAllReadForm(request.POST)
+    if not form.is_valid():
         return HttpResponseBadRequest(_("Invalid request."))
-    services.mark_all_read(request.user, up_to_id=int(up_to) if up_to else None)
+    services.mark_all_read(request.user, up_to_id=form.cleaned_data["up_to"])
     if request.htmx:
         return render(request, "notifications/_mark_all_read_response.html",
                       _list_context(request))
-    return _back(request)
+    return redirect_to_next(request, fallback="notifications:list")
 
 
 @never_cache

@@ -41,7 +41,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, refusing an empty ?_to_field= and NUL bytes (500s in Django's own).
+    "servicedesk.admin_site.ServicedeskAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -247,7 +248,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Ticket deadlines.
+# Ticket deadlines and the sweep that times overdue tickets out.
 # How often beat starts a sweep; how many tickets one transaction handles (short
 # write locks on SQLite, bounded memory); when a sweep stops starting batches (it
 # should end before the next one is due); how early the reminder goes out.

@@ -1,4 +1,4 @@
-"""The one FilterSet for tickets (DESIGN §7): the list page, the export and any
+"""The one FilterSet for tickets: the list page, the export and any
 future API read the same query parameters through it, on top of
 ``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
 
@@ -44,11 +44,19 @@ class DateOrDateTimeInput(forms.TextInput):
 
 class DateOrDateTimeField(forms.Field):
     """Accepts an ISO date (``2026-11-26``) or datetime (``2026-11-26T08:30``).
-    Naive values are in the shop's time zone. Returns ``(value, is_date)``."""
+    Naive values are in the shop's time zone. Returns ``(value, is_date)``.
+
+    Only dates from ``min_date`` to ``max_date``: at the calendar's edges the
+    filter's arithmetic overflows (the day after 9999-12-31, or 0001-01-01 in
+    Shanghai converted to UTC), and no ticket was or will be created outside
+    this range anyway, so a year typed wrong is told rather than matching nothing."""
 
     widget = DateOrDateTimeInput
+    min_date = dt.date(2000, 1, 1)
+    max_date = dt.date(2999, 12, 31)
     default_error_messages = {
         "invalid": _("Enter a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)."),
+        "out_of_range": _("Enter a date between %(min)s and %(max)s."),
     }
 
     def to_python(self, value):
@@ -58,16 +66,24 @@ class DateOrDateTimeField(forms.Field):
         try:
             parsed_dt = parse_datetime(value.replace(" ", "T")) if "T" in value or " " in value \
                 else None
-            if parsed_dt is not None:
-                if timezone.is_naive(parsed_dt):
-                    parsed_dt = timezone.make_aware(parsed_dt)
-                return parsed_dt, False
-            parsed_date = parse_date(value)
+            parsed_date = parse_date(value) if parsed_dt is None else None
         except ValueError:
-            parsed_date = None
-        if parsed_date is None:
+            parsed_dt = parsed_date = None
+        if parsed_dt is None and parsed_date is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return parsed_date, True
+        # Checked as written, before any time zone arithmetic can overflow.
+        day = parsed_date or parsed_dt.date()
+        if not self.min_date <= day <= self.max_date:
+            raise forms.ValidationError(
+                self.error_messages["out_of_range"], code="out_of_range",
+                params={"min": self.min_date.isoformat(), "max": self.max_date.isoformat()})
+        if parsed_date is not None:
+            return parsed_date, True
+        if timezone.is_naive(parsed_dt):
+            return timezone.make_aware(parsed_dt), False
+        # In the shop's zone: PostgreSQL refuses offsets beyond ±15:59, which
+        # Python (and so the parser) takes up to ±23:59.
+        return timezone.localtime(parsed_dt), False
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
