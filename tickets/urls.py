@@ -17,7 +17,7 @@ urlpatterns = [
     path("tickets/<ticket_number:number>/close/", views.close, name="close"),
     path("tickets/<ticket_number:number>/evidence/<int:evidence_id>/", views.evidence_file,
          name="evidence"),
-    path("tickets/<str:number>/evidence/<int:evidence_id>/thumbnail/",
+    path("tickets/<ticket_number:number>/evidence/<int:evidence_id>/thumbnail/",
          views.evidence_thumbnail, name="evidence_thumbnail"),
     path("review/", views.review_queue, name="review"),
     path("handling-times/", views.handling_times, name="handling_times"),
