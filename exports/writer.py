@@ -1,5 +1,6 @@
 """The xlsx writer: ticket rows from one query, streamed into an openpyxl
-write-only workbook (DESIGN §5; the measured trade-offs are in shared/RECIPES.md).
+write-only workbook (write-only mode: a third of the memory of the normal mode,
+measured on 50,000 rows, and no slower).
 
 Memory stays flat whatever the row count: the query is read with a server-side
 cursor in chunks, and the write-only workbook spools its sheet to a temporary
@@ -33,7 +34,7 @@ TEXT, LABEL, DATETIME, NUMBER = "text", "label", "datetime", "number"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 # Rows read per round trip; chunk sizes from 100 to 10,000 made no measurable
-# difference (shared/RECIPES.md), this keeps each fetch small.
+# difference when measured on 50,000 rows; this keeps each fetch small.
 CHUNK_SIZE = 2000
 
 

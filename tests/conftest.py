@@ -8,7 +8,8 @@ failures, so nothing skips silently where the services exist."""
 import os
 
 # Must be set before pytest-django creates the test database: Playwright runs an
-# event loop in the test thread (shared/RECIPES.md).
+# event loop in the test thread, and Django would otherwise refuse database access
+# from it (SynchronousOnlyOperation).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402

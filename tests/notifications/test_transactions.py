@@ -1,5 +1,5 @@
 """Notifications share the transition's transaction: rolled back, there are none;
-committed, exactly one per recipient (DESIGN §3, §6)."""
+committed, exactly one per recipient."""
 
 import datetime as dt
 

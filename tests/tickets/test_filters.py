@@ -1,4 +1,4 @@
-"""The list page's filters (DESIGN §7): each parameter alone, combined, and
+"""The list page's filters: each parameter alone, combined, and
 invalid values answered with 400 and the form showing the error."""
 
 import datetime as dt

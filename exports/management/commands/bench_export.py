@@ -1,4 +1,4 @@
-"""Benchmark of the export (issue 6): one run, three contenders, each measured in
+"""Benchmark of the export: one run, three contenders, each measured in
 its own subprocess so its peak RSS is its own.
 
   (a) floor:  bare openpyxl write-only writing the same rows x 13 values (read

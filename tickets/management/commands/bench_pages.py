@@ -1,5 +1,5 @@
-"""Median server time of the ticket pages at scale (issue 3: every figure
-<= 30 ms at 1,000,000 tickets).
+"""Median server time of the ticket pages at scale (the target: every
+figure <= 30 ms at 1,000,000 tickets).
 
 Seeds the database once (``tickets.demo.bulk_seed_tickets``; skipped when it
 already holds that many tickets), then requests each page in-process through
