@@ -26,6 +26,14 @@ def _refuse_tampering(request) -> None:
 
 
 class AdminSite(admin.AdminSite):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Imported here: the site is built while the apps load, before the
+        # auth forms (which need the user model) can be imported.
+        from .login_forms import AdminLoginForm
+
+        self.login_form = AdminLoginForm
+
     def admin_view(self, view, cacheable=False):
         guarded = super().admin_view(view, cacheable)
 

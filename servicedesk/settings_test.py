@@ -18,3 +18,6 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="servicedesk-test-media-")
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+
+# django-axes logs every login attempt; the suite makes thousands.
+AXES_VERBOSE = False

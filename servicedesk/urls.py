@@ -4,10 +4,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import health
+from .login_forms import LoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tickets:list", permanent=False), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True,
+                                             authentication_form=LoginForm),
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

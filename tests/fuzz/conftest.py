@@ -221,5 +221,6 @@ def admin_model_for(route):
 
 
 def admin_object_ids(model_admin) -> list[str]:
-    return _ids(model_admin.model.objects.all()) if model_admin else ["1"]
+    # A model with no rows yet (e.g. django-axes' attempts) still gets a path.
+    return (_ids(model_admin.model.objects.all()) if model_admin else None) or ["1"]
 

@@ -146,3 +146,18 @@ def test_an_attempt_during_the_lockout_restarts_it(client, victim, time_machine)
 
     time_machine.shift(dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES - 5))
     assert log_in(client, victim.username, PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize("url", [LOGIN, "/admin/login/"])
+@pytest.mark.parametrize("length", [151, 100_000])
+def test_a_username_longer_than_any_user_s_is_a_form_error_and_no_attempt_is_recorded(
+        client, url, length):
+    """Django validates the login username's length only in the browser; the
+    failed attempt's record (255 characters) made a long one a 500."""
+    from axes.models import AccessAttempt
+
+    response = log_in(client, "x" * length, PASSWORD, url=url)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert not AccessAttempt.objects.exists()
