@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from servicedesk.file_storage import default_storage_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -130,8 +132,12 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "servicedesk" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Evidence and export files: MEDIA_ROOT by default, a private S3(-compatible)
+# bucket with FILE_STORAGE=s3 (S3_BUCKET, S3_ENDPOINT_URL, S3_REGION,
+# S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) when more than one machine serves them.
+FILE_STORAGE, _default_storage = default_storage_from_env(env)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -8,7 +8,7 @@ failures, so nothing skips silently where the services exist."""
 import os
 
 # Must be set before pytest-django creates the test database: Playwright runs an
-# event loop in the test thread (shared/RECIPES.md).
+# event loop in the test thread, and Django refuses database calls from inside one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
@@ -21,6 +21,7 @@ from tests.factories import (  # noqa: E402
     ShopFactory,
     UserFactory,
 )
+from tests.s3server import file_storage, s3_server  # noqa: E402,F401
 from tickets import lifecycle  # noqa: E402
 
 
