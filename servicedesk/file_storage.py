@@ -15,6 +15,7 @@ from browsers at all.
 from django.core.exceptions import ImproperlyConfigured
 
 FILESYSTEM, S3 = "filesystem", "s3"
+MB = 1024 * 1024
 
 
 def default_storage_from_env(env) -> tuple[str, dict]:
@@ -52,11 +53,27 @@ def default_storage_from_env(env) -> tuple[str, dict]:
             "file_overwrite": True,
             # Anything that opens a file through the storage (normalize_evidence)
             # spools more than this to disk instead of memory.
-            "max_memory_size": 8 * 1024 * 1024,
+            "max_memory_size": 8 * MB,
+            "transfer_config": _upload_config(),
             "client_config": Config(connect_timeout=5, read_timeout=60,
                                     retries={"max_attempts": 3, "mode": "standard"}),
         },
     }
+
+
+def _upload_config():
+    """Uploads are read from a file (the export's spool): below 8 MB streamed in
+    one PUT; above, in 8 MB parts that s3transfer reads into memory ahead of
+    sending them, ten by default (a 40 MB upload measured +45 MB peak RSS, and
+    it grows with the file up to ten parts). Two in memory and two threads: +29
+    MB for 40 MB and for 100 MB alike."""
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(multipart_threshold=8 * MB, multipart_chunksize=8 * MB,
+                            max_concurrency=2)
+    # s3transfer's own setting, which boto3's constructor does not take.
+    config.max_in_memory_upload_chunks = 2
+    return config
 
 
 def _is_s3(storage) -> bool:
