@@ -115,7 +115,9 @@ def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
         last.update(rows=rows, at=moment)
 
     # The workbook is zipped into a local temporary file first, then handed to the
-    # storage in one piece: the storage never holds a half-written file.
+    # storage in one piece: the storage never holds a half-written file. On S3 the
+    # upload reads that file in parts (multipart above 8 MB), so the workbook is
+    # never held in memory, let alone twice.
     with tempfile.TemporaryFile(suffix=".xlsx") as spool:
         written = writer.write_workbook(
             export_rows(job, selections), spool, columns=columns,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
+from servicedesk.file_storage import open_for_download
 from tickets import roles
 from tickets.errors import TicketError
 from tickets.filters import TicketFilter
@@ -102,19 +103,29 @@ def job_row(request, pk: int):
 @require_GET
 def download(request, pk: int):
     job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
-    if job.status == ExportStatus.EXPIRED or (job.status == ExportStatus.DONE
-                                              and not job.file.storage.exists(job.file.name)):
-        return render(request, "exports/message.html", {
-            "message": ngettext(
-                "This export has expired: files are kept for %(days)d day. "
-                "Start a new export from the ticket list.",
-                "This export has expired: files are kept for %(days)d days. "
-                "Start a new export from the ticket list.",
-                settings.EXPORT_RETENTION_DAYS,
-            ) % {"days": settings.EXPORT_RETENTION_DAYS},
-        }, status=410)
-    if job.status != ExportStatus.DONE:
-        message = (_("This export failed and has no file.") if job.status == ExportStatus.FAILED
-                   else _("This export is not finished yet."))
-        return render(request, "exports/message.html", {"message": message}, status=409)
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)
+    if job.status == ExportStatus.DONE:
+        # Opening is the existence check: on S3 one GET, no HEAD before it.
+        try:
+            handle, size = open_for_download(job.file)
+        except FileNotFoundError:
+            return _expired(request)
+        response = FileResponse(handle, as_attachment=True, filename=job.file_name)
+        response["Content-Length"] = size
+        return response
+    if job.status == ExportStatus.EXPIRED:
+        return _expired(request)
+    message = (_("This export failed and has no file.") if job.status == ExportStatus.FAILED
+               else _("This export is not finished yet."))
+    return render(request, "exports/message.html", {"message": message}, status=409)
+
+
+def _expired(request):
+    return render(request, "exports/message.html", {
+        "message": ngettext(
+            "This export has expired: files are kept for %(days)d day. "
+            "Start a new export from the ticket list.",
+            "This export has expired: files are kept for %(days)d days. "
+            "Start a new export from the ticket list.",
+            settings.EXPORT_RETENTION_DAYS,
+        ) % {"days": settings.EXPORT_RETENTION_DAYS},
+    }, status=410)

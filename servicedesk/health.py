@@ -1,6 +1,7 @@
 """Liveness and readiness for load balancers: the process answers, the database
-answers, and the broker accepts a connection. A failed check is logged with
-its exception, so a 503 in the balancer's view has its reason in our log."""
+answers, the broker accepts a connection, and the file bucket answers a HEAD
+when files are kept in S3. A failed check is logged with its exception, so a 503
+in the balancer's view has its reason in our log."""
 
 import logging
 
@@ -8,6 +9,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from servicedesk.file_storage import storage_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ def _broker_ok() -> bool:
 @require_GET
 def healthz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
+    storage = storage_reachable()  # None: files are on this machine's disk
+    if storage is not None:
+        checks["storage"] = storage
     ok = all(checks.values())
     return JsonResponse({"status": "ok" if ok else "degraded", **checks},
                         status=200 if ok else 503)

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .envvars import env_bool, env_float, env_int
+from .file_storage import default_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Nothing here creates folders: importing settings has no side effects. The
@@ -180,8 +181,12 @@ STATIC_ROOT = VAR_DIR / "static"
 # servicedesk/static is found as the servicedesk app's static folder.
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Evidence and export files: MEDIA_ROOT by default, a private S3(-compatible)
+# bucket with FILE_STORAGE=s3 (S3_BUCKET, S3_ENDPOINT_URL, S3_REGION,
+# S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) when more than one machine serves them.
+FILE_STORAGE, _default_storage = default_storage_from_env(env)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -22,6 +22,7 @@ from tests.factories import (  # noqa: E402
     ShopFactory,
     UserFactory,
 )
+from tests.s3server import file_storage, s3_server  # noqa: E402,F401
 from tickets import lifecycle  # noqa: E402
 
 

@@ -1,7 +1,8 @@
 """normalize_evidence brings evidence stored before re-encoding to the form new
 uploads have: typed from the bytes, re-encoded, renamed with the real
 extension, sha256 and thumbnail recorded. A file that is not an acceptable
-image is deleted with its row. Running it again changes nothing."""
+image is deleted with its row. Running it again changes nothing. The tests
+taking ``file_storage`` run on the local filesystem and on an S3 bucket."""
 
 import hashlib
 import io
@@ -40,7 +41,7 @@ def run() -> str:
 
 
 def test_old_evidence_is_re_encoded_renamed_hashed_and_thumbnailed(reply_event, client,
-                                                                  agent):
+                                                                  agent, file_storage):
     script_png = png_with_script(size=(400, 200))
     old = legacy(reply_event, "photo.html", script_png)
     old_name = old.image.name
@@ -76,7 +77,7 @@ def test_old_jpeg_loses_its_exif(reply_event):
                                      png_header_claiming(30_000, 30_000)],
                          ids=["not an image", "decompression bomb"])
 def test_old_files_that_are_not_acceptable_images_are_deleted_with_their_row(
-        reply_event, content):
+        reply_event, content, file_storage):
     old = legacy(reply_event, "evil.html", content)
     storage, name = old.image.storage, old.image.name
     output = run()
@@ -86,7 +87,7 @@ def test_old_files_that_are_not_acceptable_images_are_deleted_with_their_row(
     assert f"evidence {old.pk}" in output
 
 
-def test_a_row_whose_file_is_missing_is_deleted(reply_event):
+def test_a_row_whose_file_is_missing_is_deleted(reply_event, file_storage):
     old = legacy(reply_event, "gone.png", png_with_script())
     old.image.storage.delete(old.image.name)
     run()

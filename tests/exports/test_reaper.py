@@ -225,7 +225,7 @@ def test_a_run_beats_its_heartbeat_with_its_progress(clock, small_steps, monkeyp
 
 @pytest.mark.django_db
 def test_a_run_reaped_mid_write_stops_and_the_next_attempt_finishes(
-        clock, small_steps, sent, monkeypatch, merchant, make_ticket):
+        clock, small_steps, sent, monkeypatch, merchant, make_ticket, file_storage):
     for _ in range(3):
         make_ticket()
     job = ExportJob.objects.create(requester=merchant, language="en", matched_count=3)
@@ -254,7 +254,7 @@ def test_a_run_reaped_mid_write_stops_and_the_next_attempt_finishes(
 
 @pytest.mark.django_db
 def test_a_late_run_cannot_mark_a_reaped_job_done_and_leaves_no_file(
-        clock, sent, monkeypatch, merchant, make_ticket):
+        clock, sent, monkeypatch, merchant, make_ticket, file_storage):
     make_ticket()
     job = ExportJob.objects.create(requester=merchant, language="en", matched_count=1,
                                    attempts=2)

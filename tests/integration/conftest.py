@@ -142,3 +142,78 @@ def publish_to_redis(monkeypatch):
     monkeypatch.setattr(build_export, "apply_async", apply_async)
     yield publisher
     publisher.close()
+
+
+class WebProcess:
+    """One gunicorn web node on a free port, with its own environment."""
+
+    def __init__(self, *, env: dict, log_path: Path):
+        from tests.s3server import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env, self.log_path = env, log_path
+        self.proc = None
+
+    def start(self, *, timeout: float = 30):
+        import urllib.error
+        import urllib.request
+
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "servicedesk.wsgi", "--bind",
+             f"127.0.0.1:{self.port}", "--workers", "1", "--access-logfile", "-"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.25)
+        self.stop()
+        pytest.fail(f"web node did not become healthy:\n{self.log()[-4000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def web_node_factory(celery_worker_factory, tmp_path):
+    """web_node_factory(name, **env) -> a started WebProcess against the test
+    database and the worker's Redis, with the Celery path real (not eager).
+    Needs what the worker needs; every node is stopped at the end of the test."""
+    nodes = []
+
+    def start(name: str, **extra_env) -> WebProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": test_database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "REDIS_URL": REDIS_URL,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            **{k: str(v) for k, v in extra_env.items()},
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        node = WebProcess(env=env, log_path=tmp_path / f"web-{name}.log")
+        nodes.append(node)
+        return node.start()
+
+    yield start
+    for node in nodes:
+        node.stop()

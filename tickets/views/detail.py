@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from servicedesk.file_storage import open_for_download
+
 from .. import roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..models import EventKind, Evidence, Ticket
@@ -79,8 +81,8 @@ EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox"
 
 
 def _serve_evidence(request, number, evidence_id, field: str):
-    """Evidence is served only to people who can see its ticket (the media
-    folder itself is never exposed), only once re-encoded (a row without a
+    """Evidence is served only to people who can see its ticket (neither the
+    media folder nor the bucket is ever exposed), only once re-encoded (a row without a
     stored type predates that), with the type it was stored as."""
     ticket = visible_ticket(request, number)
     evidence = get_object_or_404(Evidence, pk=evidence_id, event__ticket=ticket)
@@ -88,11 +90,12 @@ def _serve_evidence(request, number, evidence_id, field: str):
     if not evidence.is_servable or not file:
         raise Http404
     try:
-        handle = file.open("rb")
+        handle, size = open_for_download(file)
     except FileNotFoundError as exc:
         raise Http404 from exc
     response = FileResponse(handle, content_type=evidence.content_type,
                             filename=f"evidence-{evidence.pk}.{evidence.extension}")
+    response["Content-Length"] = size
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = EVIDENCE_CSP
     response["Cache-Control"] = "private, max-age=3600"
