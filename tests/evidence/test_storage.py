@@ -8,7 +8,6 @@ from tests.evidence.conftest import reply_url, upload
 from tests.evidence.images import png_of
 from tickets import evidence as evidence_module
 from tickets import lifecycle
-from tickets.errors import DeadlinePassed
 from tickets.models import Evidence
 
 
@@ -29,18 +28,6 @@ def test_a_reply_through_the_page_decodes_each_image_once(client, merchant, pend
     assert response.status_code == 303
     assert Evidence.objects.count() == 2
     assert len(opened) == 2
-
-
-def test_a_failed_transition_removes_images_and_thumbnails(merchant, pending_ticket,
-                                                           media_files):
-    before = media_files()
-    with pytest.raises(DeadlinePassed):
-        lifecycle.reply(pending_ticket, actor=merchant, body="晚了",
-                        evidence=[upload("a.png", png_of((400, 400))),
-                                  upload("b.png", png_of((10, 10)))],
-                        now=pending_ticket.deadline)
-    assert not Evidence.objects.exists()
-    assert media_files() == before
 
 
 def test_files_are_on_storage_before_the_ticket_is_locked(merchant, pending_ticket,

@@ -38,6 +38,22 @@ def test_database_url() -> str:
            f"{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def process_env(**extra_env) -> dict:
+    """The environment of a server or worker process the tests start: the real
+    settings (not the test ones) against the test database and this run's Redis,
+    with Celery's real path, plus ``extra_env``."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": test_database_url(),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **{k: str(v) for k, v in extra_env.items()},
+    }
+
+
 class WorkerProcess:
     def __init__(self, *, beat: bool, env: dict, log_path: Path):
         self.beat, self.env, self.log_path = beat, env, log_path
@@ -90,18 +106,8 @@ def celery_worker_factory(transactional_db, tmp_path):
     workers = []
 
     def start(*, beat: bool = False, **extra_env) -> WorkerProcess:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-            "DEBUG": "true",
-            "DATABASE_URL": test_database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "VAR_DIR": str(tmp_path / "var"),
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            **{k: str(v) for k, v in extra_env.items()},
-        }
+        env = process_env(MEDIA_ROOT=settings.MEDIA_ROOT, VAR_DIR=tmp_path / "var",
+                          **extra_env)
         worker = WorkerProcess(beat=beat, env=env,
                                log_path=tmp_path / f"worker{len(workers)}.log").start()
         workers.append(worker)
@@ -199,16 +205,7 @@ def web_node_factory(celery_worker_factory, tmp_path):
     nodes = []
 
     def start(name: str, **extra_env) -> WebProcess:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "servicedesk.settings",
-            "DEBUG": "true",
-            "DATABASE_URL": test_database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REDIS_URL": REDIS_URL,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            **{k: str(v) for k, v in extra_env.items()},
-        }
+        env = process_env(**extra_env)
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         node = WebProcess(env=env, log_path=tmp_path / f"web-{name}.log")
         nodes.append(node)
