@@ -18,8 +18,9 @@ from tickets.errors import TicketError
 from tickets.filters import TicketFilter
 from tickets.http import role_required
 
+from .access import jobs_visible_to
 from .errors import ExportCooldownActive, InvalidExportFilter
-from .models import ExportJob, ExportStatus
+from .models import ExportStatus
 from .requests import filter_params_from, request_export
 
 JOBS_PER_PAGE = 20
@@ -29,12 +30,6 @@ JOBS_PER_PAGE = 20
 exporters_only = role_required(
     roles.can_export,
     message=gettext_lazy("Only merchants and operations staff can export tickets."))
-
-
-def _jobs_visible_to(user):
-    """Ops see every job; everyone else only their own."""
-    jobs = ExportJob.objects.select_related("requester", "shop")
-    return jobs if roles.is_ops(user) else jobs.filter(requester=user)
 
 
 @exporters_only
@@ -73,7 +68,7 @@ def _create(request):
 
 
 def _render_list(request, *, form_data, error=None, status=200):
-    page = Paginator(_jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
+    page = Paginator(jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
         request.GET.get("page"))
     ticket_filter = TicketFilter(form_data)
     if isinstance(error, InvalidExportFilter):
@@ -93,7 +88,7 @@ def _render_list(request, *, form_data, error=None, status=200):
 @require_GET
 def job_row(request, pk: int):
     """The job's table row, polled by htmx while the job is queued or running."""
-    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
     return render(request, "exports/_job_row.html",
                   {"job": job, "sees_all": roles.is_ops(request.user)})
 
@@ -101,7 +96,7 @@ def job_row(request, pk: int):
 @exporters_only
 @require_GET
 def download(request, pk: int):
-    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
     if job.status == ExportStatus.EXPIRED or (job.status == ExportStatus.DONE
                                               and not job.file.storage.exists(job.file.name)):
         return render(request, "exports/message.html", {
