@@ -97,3 +97,14 @@ def test_session_post_without_csrf_is_403(merchant, pending_ticket):
     problem(client.post(f"/api/v1/tickets/{pending_ticket.number}/reply/", {"body": "x"},
                         format="json"), 403, "not_permitted")
     assert Ticket.objects.get(pk=pending_ticket.pk).status == TicketStatus.PENDING
+
+
+def test_api_titles_and_details_are_translated(db):
+    zh = problem(APIClient().get("/api/v1/tickets/"), 401, "not_authenticated")
+    en = problem(APIClient().get("/api/v1/tickets/", HTTP_ACCEPT_LANGUAGE="en"), 401,
+                 "not_authenticated")
+    assert (zh["title"], en["title"]) == ("未登录", "Not signed in")
+    assert zh["detail"] != en["detail"]
+    missing = problem(APIClient().get("/api/v1/nowhere/", HTTP_ACCEPT_LANGUAGE="zh-hans"),
+                      404, "not_found")
+    assert missing["detail"] == "未找到。"
