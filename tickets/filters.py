@@ -92,6 +92,8 @@ class CreatedBoundFilter(django_filters.Filter):
             bound = _start_of_day(moment) if is_date else moment
             return qs.filter(created_at__gte=bound)
         if is_date:
+            if moment == dt.date.max:  # no day after it to stop before: no bound at all
+                return qs
             return qs.filter(created_at__lt=_start_of_day(moment + dt.timedelta(days=1)))
         return qs.filter(created_at__lte=moment)
 

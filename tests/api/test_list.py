@@ -125,3 +125,12 @@ def test_detail_shape(merchant_api, under_review_ticket, merchant):
     assert body["events"][1]["actor"] == merchant.username
     assert body["actions"] == []
     assert body["reject_count"] == 0 and body["resolution"] == ""
+
+
+def test_created_before_the_last_day_there_is(merchant_api, merchant, client, pending_ticket):
+    # Was a 500 (OverflowError: the day after 9999-12-31) on the API and the page.
+    assert _numbers(merchant_api.get("/api/v1/tickets/", {"created_before": "9999-12-31"})) \
+        == [pending_ticket.number]
+    client.force_login(merchant)
+    assert client.get("/tickets/", {"status": "all", "created_before": "9999-12-31"}) \
+        .status_code == 200
