@@ -1,6 +1,8 @@
 """How tickets, events, jobs and notifications look in the API. Output only:
 input is checked by the pages' own forms and FilterSet (``api.views``)."""
 
+from urllib.parse import quote
+
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -118,6 +120,38 @@ class TicketDetailSerializer(TicketSummarySerializer):
         allowed = roles.allowed_actions(self.context["request"].user, ticket,
                                         self.context["now"])
         return [str(action) for action in TRANSITIONS if action in allowed]
+
+
+def _iso(value) -> str | None:
+    """As DRF's DateTimeField writes it: in the current time zone, UTC as Z."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def ticket_summaries(tickets, context) -> list[dict]:
+    """``TicketSummarySerializer(tickets, many=True).data``, written out: a sync
+    pulls pages of 100 and DRF's field machinery cost nine times reading the
+    rows (37 ms against 4 ms per 100 on the development machine). The
+    serializer stays the schema's description; a test holds the two equal."""
+    now = context["now"]
+    base = context["request"].build_absolute_uri(reverse("api:tickets"))
+    return [{
+        "deadline": _iso(t.deadline),
+        "seconds_left": None if t.deadline is None
+        else max(0, int((t.deadline - now).total_seconds())),
+        "number": t.number,
+        "status": t.status,
+        "resolution": t.resolution,
+        "shop": t.shop.name,
+        "service_type": t.service_type.code,
+        "order_number": t.order.number,
+        "reject_count": t.reject_count,
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+        "url": f"{base}{quote(t.number, safe='')}/",
+    } for t in tickets]
 
 
 class TicketPageSerializer(serializers.Serializer):

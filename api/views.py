@@ -134,7 +134,7 @@ class TicketListView(APIView):
             raise _invalid({"cursor": [_("This cursor is not valid.")]}) from None
         context = out.context_for(request)
         return Response({
-            "results": out.TicketSummarySerializer(page.rows, many=True, context=context).data,
+            "results": out.ticket_summaries(page.rows, context),
             "next": _next_url(request, page.next_cursor),
         })
 

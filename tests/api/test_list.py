@@ -134,3 +134,20 @@ def test_created_before_the_last_day_there_is(merchant_api, merchant, client, pe
     client.force_login(merchant)
     assert client.get("/tickets/", {"status": "all", "created_before": "9999-12-31"}) \
         .status_code == 200
+
+
+def test_the_written_out_summaries_equal_the_serializer(rf, ops, make_ticket, merchant, agent,
+                                                        time_machine):
+    from rest_framework.request import Request
+
+    from api import serializers as out
+
+    time_machine.move_to("2026-11-30T16:00:00Z", tick=False)
+    tickets = [make_ticket(), make_ticket()]
+    lifecycle.reply(tickets[1], actor=merchant, body="好")
+    lifecycle.approve(tickets[1], actor=agent)
+    rows = list(Ticket.objects.visible_to(ops).order_by("id"))
+    request = Request(rf.get("/api/v1/tickets/"))
+    context = out.context_for(request)
+    expected = out.TicketSummarySerializer(rows, many=True, context=context).data
+    assert out.ticket_summaries(rows, context) == [dict(row) for row in expected]
