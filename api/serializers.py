@@ -122,11 +122,11 @@ class TicketDetailSerializer(TicketSummarySerializer):
         return [str(action) for action in TRANSITIONS if action in allowed]
 
 
-def _iso(value) -> str | None:
+def _iso(value, zone) -> str | None:
     """As DRF's DateTimeField writes it: in the current time zone, UTC as Z."""
     if value is None:
         return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -135,10 +135,10 @@ def ticket_summaries(tickets, context) -> list[dict]:
     pulls pages of 100 and DRF's field machinery cost nine times reading the
     rows (37 ms against 4 ms per 100 on the development machine). The
     serializer stays the schema's description; a test holds the two equal."""
-    now = context["now"]
+    now, zone = context["now"], timezone.get_current_timezone()
     base = context["request"].build_absolute_uri(reverse("api:tickets"))
     return [{
-        "deadline": _iso(t.deadline),
+        "deadline": _iso(t.deadline, zone),
         "seconds_left": None if t.deadline is None
         else max(0, int((t.deadline - now).total_seconds())),
         "number": t.number,
@@ -148,8 +148,8 @@ def ticket_summaries(tickets, context) -> list[dict]:
         "service_type": t.service_type.code,
         "order_number": t.order.number,
         "reject_count": t.reject_count,
-        "created_at": _iso(t.created_at),
-        "updated_at": _iso(t.updated_at),
+        "created_at": _iso(t.created_at, zone),
+        "updated_at": _iso(t.updated_at, zone),
         "url": f"{base}{quote(t.number, safe='')}/",
     } for t in tickets]
 
