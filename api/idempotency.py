@@ -126,3 +126,19 @@ def idempotent(handler):
         return response
 
     return wrapper
+
+
+PRUNE_BATCH_SIZE = 5000
+
+
+def prune_expired(*, now=None, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+    """Delete records older than a day (no replay is due for them), a batch at
+    a time so no long transaction holds the table. Returns how many."""
+    cutoff = (now or timezone.now()) - KEPT_FOR
+    removed = 0
+    while True:
+        ids = list(IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return removed
+        removed += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]

@@ -327,6 +327,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+CELERY_BEAT_SCHEDULE["prune-idempotency-records"] = {
+    "task": "api.tasks.prune_idempotency_records",
+    "schedule": 60 * 60,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Merchant service desk API",
     "DESCRIPTION": "Service tickets for shop ERPs and platform tools. "

@@ -128,3 +128,16 @@ def test_racing_requests_with_one_key_make_one_transition(require_postgres, agen
     assert responses[0].json() == responses[1].json()
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.APPROVED).count() == 1
     assert sum(1 for r in responses if "Idempotent-Replayed" in r) == 1
+
+
+def test_records_older_than_a_day_are_pruned(agent_api, under_review_ticket, pending_ticket,
+                                             time_machine):
+    from api.tasks import prune_idempotency_records
+
+    assert _approve(agent_api, under_review_ticket, "old").status_code == 200
+    time_machine.move_to(timezone.now() + timedelta(hours=23))
+    agent_api.post(f"/api/v1/tickets/{pending_ticket.number}/close/", {}, format="json",
+                   HTTP_IDEMPOTENCY_KEY="newer")
+    time_machine.move_to(timezone.now() + timedelta(hours=2))
+    assert prune_idempotency_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["newer"]
