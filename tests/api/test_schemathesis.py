@@ -18,13 +18,14 @@ CHECKS = ("not_a_server_error,response_schema_conformance,status_code_conformanc
           "content_type_conformance")
 
 
-def _run(base: str, token: str, phases: str, examples: int) -> int:
+def _run(base: str, token: str, phases: str, examples: int, cwd) -> int:
+    # In a temporary folder: schemathesis keeps a cache of examples where it runs.
     result = subprocess.run(
         [str(ST), "run", f"{base}/api/v1/schema/?format=json", "--url", base,
          "-H", f"Authorization: Bearer {token}", "--checks", CHECKS,
          "-n", str(examples), "--seed", "1", "--phases", phases, "--no-color",
          "--request-timeout", "20"],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, cwd=cwd)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     generated = re.search(r"(\d+) generated", output)
@@ -35,7 +36,7 @@ def _run(base: str, token: str, phases: str, examples: int) -> int:
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
         require_postgres, live_server, settings, merchant, agent, shop_a, service_type,
-        token_for):
+        token_for, tmp_path):
     settings.API_RATE_LIMIT = "1000000/min"
     pending = lifecycle.create_ticket(actor=agent, order=OrderFactory(shop=shop_a),
                                       service_type=service_type, content="催发货")
@@ -44,9 +45,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     lifecycle.reply(replied, actor=merchant, body="已处理")
     assert pending.pk
     counts = {
-        "merchant": _run(live_server.url, token_for(merchant), "coverage,fuzzing", 5),
-        "agent": _run(live_server.url, token_for(agent), "fuzzing", 10),
-        "read-only": _run(live_server.url, token_for(merchant, read_only=True), "fuzzing", 10),
+        "merchant": _run(live_server.url, token_for(merchant), "coverage,fuzzing", 5, tmp_path),
+        "agent": _run(live_server.url, token_for(agent), "fuzzing", 10, tmp_path),
+        "read-only": _run(live_server.url, token_for(merchant, read_only=True), "fuzzing", 10, tmp_path),
     }
     print(f"schemathesis generated requests: {counts}, total {sum(counts.values())}")
     assert all(count > 14 for count in counts.values()), counts
