@@ -47,7 +47,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     counts = {
         "merchant": _run(live_server.url, token_for(merchant), "coverage,fuzzing", 5, tmp_path),
         "agent": _run(live_server.url, token_for(agent), "fuzzing", 10, tmp_path),
-        "read-only": _run(live_server.url, token_for(merchant, read_only=True), "fuzzing", 10, tmp_path),
+        "read-only": _run(live_server.url, token_for(merchant, read_only=True), "fuzzing", 10,
+                          tmp_path),
     }
     print(f"schemathesis generated requests: {counts}, total {sum(counts.values())}")
     assert all(count > 14 for count in counts.values()), counts
