@@ -14,6 +14,7 @@ from tests.factories import OrderFactory
 from tickets import lifecycle
 
 ST = Path(sys.executable).with_name("st")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHECKS = ("not_a_server_error,response_schema_conformance,status_code_conformance,"
           "content_type_conformance")
 
@@ -50,5 +51,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
         "read-only": _run(live_server.url, token_for(merchant, read_only=True), "fuzzing", 10,
                           tmp_path),
     }
-    print(f"schemathesis generated requests: {counts}, total {sum(counts.values())}")
+    summary = f"schemathesis generated requests: {counts}, total {sum(counts.values())}"
+    print(summary)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "schemathesis.txt").write_text(summary + "\n")
     assert all(count > 14 for count in counts.values()), counts
