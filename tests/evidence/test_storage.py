@@ -49,9 +49,9 @@ def test_files_are_on_storage_before_the_ticket_is_locked(merchant, pending_tick
     on_storage_at_lock = []
     real_lock = lifecycle._lock
 
-    def look_then_lock(ticket):
+    def look_then_lock(ticket, **kwargs):
         on_storage_at_lock.append(media_files())
-        return real_lock(ticket)
+        return real_lock(ticket, **kwargs)
 
     monkeypatch.setattr(lifecycle, "_lock", look_then_lock)
     lifecycle.reply(pending_ticket, actor=merchant, body="见图",
