@@ -5,22 +5,19 @@ row, and the download. Agents and users without a role get
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy, ngettext
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from servicedesk.file_storage import open_for_download
 from tickets import roles
 from tickets.errors import TicketError
 from tickets.filters import TicketFilter
 from tickets.http import role_required
 
+from .access import ExportUnavailable, export_file_response, jobs_visible_to
 from .errors import ExportCooldownActive, InvalidExportFilter
-from .models import ExportJob, ExportStatus
 from .requests import filter_params_from, request_export
 
 JOBS_PER_PAGE = 20
@@ -30,12 +27,6 @@ JOBS_PER_PAGE = 20
 exporters_only = role_required(
     roles.can_export,
     message=gettext_lazy("Only merchants and operations staff can export tickets."))
-
-
-def _jobs_visible_to(user):
-    """Ops see every job; everyone else only their own."""
-    jobs = ExportJob.objects.select_related("requester", "shop")
-    return jobs if roles.is_ops(user) else jobs.filter(requester=user)
 
 
 @exporters_only
@@ -74,7 +65,7 @@ def _create(request):
 
 
 def _render_list(request, *, form_data, error=None, status=200):
-    page = Paginator(_jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
+    page = Paginator(jobs_visible_to(request.user), JOBS_PER_PAGE).get_page(
         request.GET.get("page"))
     ticket_filter = TicketFilter(form_data)
     if isinstance(error, InvalidExportFilter):
@@ -94,7 +85,7 @@ def _render_list(request, *, form_data, error=None, status=200):
 @require_GET
 def job_row(request, pk: int):
     """The job's table row, polled by htmx while the job is queued or running."""
-    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
+    job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
     return render(request, "exports/_job_row.html",
                   {"job": job, "sees_all": roles.is_ops(request.user)})
 
@@ -102,30 +93,9 @@ def job_row(request, pk: int):
 @exporters_only
 @require_GET
 def download(request, pk: int):
-    job = get_object_or_404(_jobs_visible_to(request.user), pk=pk)
-    if job.status == ExportStatus.DONE:
-        # Opening is the existence check: on S3 one GET, no HEAD before it.
-        try:
-            handle, size = open_for_download(job.file)
-        except FileNotFoundError:
-            return _expired(request)
-        response = FileResponse(handle, as_attachment=True, filename=job.file_name)
-        response["Content-Length"] = size
-        return response
-    if job.status == ExportStatus.EXPIRED:
-        return _expired(request)
-    message = (_("This export failed and has no file.") if job.status == ExportStatus.FAILED
-               else _("This export is not finished yet."))
-    return render(request, "exports/message.html", {"message": message}, status=409)
-
-
-def _expired(request):
-    return render(request, "exports/message.html", {
-        "message": ngettext(
-            "This export has expired: files are kept for %(days)d day. "
-            "Start a new export from the ticket list.",
-            "This export has expired: files are kept for %(days)d days. "
-            "Start a new export from the ticket list.",
-            settings.EXPORT_RETENTION_DAYS,
-        ) % {"days": settings.EXPORT_RETENTION_DAYS},
-    }, status=410)
+    job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
+    try:
+        return export_file_response(job)
+    except ExportUnavailable as unavailable:
+        return render(request, "exports/message.html", {"message": unavailable.message},
+                      status=unavailable.status)

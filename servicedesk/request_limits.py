@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.handlers.wsgi import LimitedStream
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 CHUNK = 64 * 1024
 
@@ -60,6 +61,10 @@ class RequestBodyLimitMiddleware:
 
 
 def too_large(request):
+    if request.path.startswith("/api/"):
+        from api.problems import plain_problem
+
+        return plain_problem(413, "request_too_large", _("The request is too large."))
     response = render(request, "413.html", {
         "limit": settings.REQUEST_BODY_MAX_BYTES,
         "evidence_max_files": settings.EVIDENCE_MAX_FILES,

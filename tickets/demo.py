@@ -348,6 +348,8 @@ def _insert_batch(size, *, start, overdue, now, rng, types, shops, shop_weights,
                 ticket.closed_at = ticket.last_replied_at + timedelta(hours=rng.uniform(0.5, 8))
                 path.append((Action.REPLY, ticket.first_replied_at))
             path.append((closing.action, ticket.closed_at))
+        # The last transition's time, as the lifecycle would have left it.
+        ticket.updated_at = path[-1][1] if path else ticket.created_at
         local = timezone.localtime(ticket.created_at)
         # Leading 0 in the random part: never clashes with lifecycle-made numbers.
         ticket.number = f"{local:%y%m%d}0{(ticket_seq + i) % 10**9:09d}"

@@ -1,5 +1,5 @@
-"""The one FilterSet for tickets: the list page, the export and any
-future API read the same query parameters through it, on top of
+"""The one FilterSet for tickets: the list page, the export and the API read
+the same query parameters through it, on top of
 ``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
 
 import datetime as dt

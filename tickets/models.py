@@ -172,6 +172,9 @@ class Ticket(models.Model):
     last_replied_at = models.DateTimeField(_("last reply at"), null=True, blank=True)
     reject_count = models.PositiveIntegerField(_("reject count"), default=0)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Moved by every transition (with the status): API clients pull what changed
+    # since their last sync by it.
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     objects = TicketQuerySet.as_manager()
 
@@ -247,6 +250,10 @@ class Ticket(models.Model):
             # WHERE service_type_id = ? ORDER BY created_at DESC, id DESC
             models.Index(fields=["service_type", "-created_at", "-id"],
                          name="ticket_type_created"),
+            # API incremental sync, oldest change first (keyset on updated_at, id):
+            # [WHERE shop_id = ?] AND updated_at >= ? ORDER BY updated_at, id
+            models.Index(fields=["shop", "updated_at", "id"], name="ticket_shop_updated"),
+            models.Index(fields=["updated_at", "id"], name="ticket_updated"),
         ]
         # The order_number filter joins Order.number (unique index) and then uses
         # the automatic index on ticket.order_id.

@@ -116,8 +116,8 @@ class Transition:
         """What the transition writes on the ticket row besides the per-action
         counters: its status and the fields the database constraints tie to it
         (a deadline exactly when pending, a resolution and close time exactly
-        when closed)."""
-        fields: dict = {"status": self.target}
+        when closed), and ``updated_at``, which API clients sync by."""
+        fields: dict = {"status": self.target, "updated_at": now}
         if self.sets_deadline:
             fields["deadline"] = deadline_from(now, service_type)
         elif self.target != TicketStatus.PENDING:

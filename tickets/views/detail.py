@@ -2,16 +2,14 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from servicedesk.file_storage import open_for_download
-
 from .. import roles
 from ..forms import CloseForm, RejectForm, ReplyForm
-from ..models import EventKind, Evidence, Ticket
+from ..models import EventKind, Ticket
+from ..serving import evidence_response
 from ..transitions import TRANSITIONS
 
 
@@ -66,37 +64,10 @@ def ticket_detail(request, number):
 @require_GET
 @login_required
 def evidence_file(request, number, evidence_id):
-    return _serve_evidence(request, number, evidence_id, "image")
+    return evidence_response(request.user, number, evidence_id, "image")
 
 
 @require_GET
 @login_required
 def evidence_thumbnail(request, number, evidence_id):
-    return _serve_evidence(request, number, evidence_id, "thumbnail")
-
-
-# A merchant's image is opened by agents on our origin: even if a browser were
-# talked into treating it as a document, it may load nothing and run nothing.
-EVIDENCE_CSP = "default-src 'none'; img-src 'self'; sandbox"
-
-
-def _serve_evidence(request, number, evidence_id, field: str):
-    """Evidence is served only to people who can see its ticket (neither the
-    media folder nor the bucket is ever exposed), only once re-encoded (a row without a
-    stored type predates that), with the type it was stored as."""
-    ticket = visible_ticket(request, number)
-    evidence = get_object_or_404(Evidence, pk=evidence_id, event__ticket=ticket)
-    file = getattr(evidence, field)
-    if not evidence.is_servable or not file:
-        raise Http404
-    try:
-        handle, size = open_for_download(file)
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type=evidence.content_type,
-                            filename=f"evidence-{evidence.pk}.{evidence.extension}")
-    response["Content-Length"] = size
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = EVIDENCE_CSP
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return evidence_response(request.user, number, evidence_id, "thumbnail")

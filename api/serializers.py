@@ -1,0 +1,198 @@
+"""How tickets, events, jobs and notifications look in the API. Output only:
+input is checked by the pages' own forms and FilterSet (``api.views``)."""
+
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from notifications.messages import describe
+from tickets import roles
+from tickets.transitions import TRANSITIONS
+
+
+class ServiceTypeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_zh = serializers.CharField()
+    name_en = serializers.CharField()
+    handling_hours = serializers.IntegerField()
+    evidence_required = serializers.BooleanField()
+
+
+class OrderSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    product_title = serializers.CharField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    buyer = serializers.SerializerMethodField()
+    paid_at = serializers.DateTimeField()
+    shipping_status = serializers.CharField()
+    tracking_number = serializers.CharField()
+
+    def get_buyer(self, order) -> str:
+        # As the pages show it: merchants see the buyer's nickname masked.
+        user = self.context["request"].user
+        return order.buyer_masked if roles.is_merchant(user) else order.buyer_nickname
+
+
+class _TimeLeft(serializers.Serializer):
+    deadline = serializers.DateTimeField(allow_null=True)
+    seconds_left = serializers.SerializerMethodField()
+
+    def get_seconds_left(self, ticket) -> int | None:
+        """Seconds until the deadline (0 once passed); null when not pending."""
+        if ticket.deadline is None:
+            return None
+        return max(0, int((ticket.deadline - self.context["now"]).total_seconds()))
+
+
+class TicketSummarySerializer(_TimeLeft):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    resolution = serializers.CharField()
+    shop = serializers.CharField(source="shop.name")
+    service_type = serializers.CharField(source="service_type.code")
+    order_number = serializers.CharField(source="order.number")
+    reject_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, ticket) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:ticket", args=[ticket.number]))
+
+
+class EvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    content_type = serializers.CharField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, evidence) -> str:
+        return self.context["request"].build_absolute_uri(reverse(
+            "api:evidence", args=[self.context["ticket"].number, evidence.pk]))
+
+
+class EventSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    text = serializers.CharField()
+    evidence = serializers.SerializerMethodField()
+
+    def get_actor(self, event) -> str | None:
+        """The person's name; null for the platform itself (the timeout sweep)."""
+        if event.actor is None:
+            return None
+        return event.actor.get_full_name() or event.actor.get_username()
+
+    @extend_schema_field(EvidenceSerializer(many=True))
+    def get_evidence(self, event):
+        servable = [e for e in event.evidence.all() if e.is_servable]
+        return EvidenceSerializer(servable, many=True, context=self.context).data
+
+
+class TicketDetailSerializer(TicketSummarySerializer):
+    content = serializers.CharField()
+    order = OrderSerializer()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    first_replied_at = serializers.DateTimeField(allow_null=True)
+    last_replied_at = serializers.DateTimeField(allow_null=True)
+    events = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_events(self, ticket):
+        events = ticket.events.select_related("actor").prefetch_related("evidence")
+        return EventSerializer(events, many=True,
+                               context={**self.context, "ticket": ticket}).data
+
+    def get_actions(self, ticket) -> list[str]:
+        """What the caller may do now, read off the transition table."""
+        allowed = roles.allowed_actions(self.context["request"].user, ticket,
+                                        self.context["now"])
+        return [str(action) for action in TRANSITIONS if action in allowed]
+
+
+def _iso(value, zone) -> str | None:
+    """As DRF's DateTimeField writes it: in the current time zone, UTC as Z."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def ticket_summaries(tickets, context) -> list[dict]:
+    """``TicketSummarySerializer(tickets, many=True).data``, written out: a sync
+    pulls pages of 100 and DRF's field machinery cost nine times reading the
+    rows (37 ms against 4 ms per 100 on the development machine). The
+    serializer stays the schema's description; a test holds the two equal."""
+    now, zone = context["now"], timezone.get_current_timezone()
+    base = context["request"].build_absolute_uri(reverse("api:tickets"))
+    return [{
+        "deadline": _iso(t.deadline, zone),
+        "seconds_left": None if t.deadline is None
+        else max(0, int((t.deadline - now).total_seconds())),
+        "number": t.number,
+        "status": t.status,
+        "resolution": t.resolution,
+        "shop": t.shop.name,
+        "service_type": t.service_type.code,
+        "order_number": t.order.number,
+        "reject_count": t.reject_count,
+        "created_at": _iso(t.created_at, zone),
+        "updated_at": _iso(t.updated_at, zone),
+        "url": f"{base}{quote(t.number, safe='')}/",
+    } for t in tickets]
+
+
+class TicketPageSerializer(serializers.Serializer):
+    results = TicketSummarySerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    filter = serializers.DictField(source="filter_params", child=serializers.CharField())
+    matched_count = serializers.IntegerField()
+    rows_written = serializers.IntegerField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, job) -> str | None:
+        if job.status != "done":
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("api:export-download", args=[job.pk]))
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    ticket = serializers.CharField(source="ticket.number")
+    text = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+    def get_text(self, notification) -> str:
+        return describe(notification)
+
+
+class NotificationPageSerializer(serializers.Serializer):
+    results = NotificationSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+def context_for(request, **extra) -> dict:
+    return {"request": request, "now": timezone.now(), **extra}

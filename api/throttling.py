@@ -1,0 +1,49 @@
+"""``API_RATE_LIMIT`` per token (per user for browser sessions), counted in the
+shared cache so every web process counts together.
+
+DRF's SimpleRateThrottle keeps a list of timestamps and writes it back (read,
+modify, write): two processes answering at once both write their own list and
+one request goes uncounted. A fixed window counted with the cache's atomic
+``incr`` (Redis INCR) counts every request; the price is that a burst across a
+window boundary can reach twice the rate for a moment."""
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import SimpleRateThrottle
+
+from .models import ApiToken
+
+
+class CallerRateThrottle(SimpleRateThrottle):
+    scope = "api"
+
+    def get_rate(self):
+        return settings.API_RATE_LIMIT
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"anon:{self.get_ident(request)}"
+        return f"api-rate:{ident}"
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        key = f"{self.get_cache_key(request, view)}:{window}"
+        self.retry_after = max(1, int(self.duration - now % self.duration) + 1)
+        if cache.add(key, 1, self.duration + 1):
+            return True
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: a new window
+            cache.add(key, 1, self.duration + 1)
+            return True
+        return count <= self.num_requests
+
+    def wait(self):
+        return self.retry_after

@@ -1,0 +1,63 @@
+"""Making, finding and revoking personal API tokens.
+
+A token reads ``sd_<prefix>_<secret>``: the prefix finds the row, the SHA-256
+of the whole token must equal the stored hash. A random 256-bit secret needs no
+slow password hash: there is nothing to guess from its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .models import ApiToken
+
+PREFIX = "sd"
+# A token's "last used" is written at most this often: not one UPDATE per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(*, user, name: str, read_only: bool = False,
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """The new token row and the token itself, which is never stored or shown again."""
+    prefix = secrets.token_hex(6)
+    raw = f"{PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken.objects.create(user=user, name=name.strip(), prefix=prefix,
+                                    hashed=_digest(raw), read_only=read_only,
+                                    expires_at=expires_at)
+    return token, raw
+
+
+def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The token ``raw`` names, if it exists, matches, and is neither revoked,
+    expired, nor its user deactivated."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    if token is None or not hmac.compare_digest(token.hashed, _digest(raw)):
+        return None
+    now = now or timezone.now()
+    if not token.is_usable(now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def tokens_of(user):
+    return ApiToken.objects.filter(user=user)
+
+
+def revoke(*, user, token_id: int, now: datetime | None = None) -> bool:
+    """Revoke one of ``user``'s own tokens; False if there is no such usable token."""
+    return bool(tokens_of(user).filter(pk=token_id, revoked_at__isnull=True)
+                .update(revoked_at=now or timezone.now()))
