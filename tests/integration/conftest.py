@@ -106,8 +106,8 @@ def celery_worker_factory(transactional_db, tmp_path):
     workers = []
 
     def start(*, beat: bool = False, **extra_env) -> WorkerProcess:
-        env = process_env(MEDIA_ROOT=settings.MEDIA_ROOT, VAR_DIR=tmp_path / "var",
-                          **extra_env)
+        env = process_env(**{"MEDIA_ROOT": settings.MEDIA_ROOT, "VAR_DIR": tmp_path / "var",
+                             **extra_env})
         worker = WorkerProcess(beat=beat, env=env,
                                log_path=tmp_path / f"worker{len(workers)}.log").start()
         workers.append(worker)
