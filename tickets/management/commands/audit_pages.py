@@ -71,7 +71,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--url", help="Audit a server that is already running here.")
         parser.add_argument("--lighthouse", default=str(LIGHTHOUSE))
-        parser.add_argument("--pages", help="Comma-separated subset of the pages (list,detail,review).")
+        parser.add_argument("--pages",
+                            help="Comma-separated subset of the pages (list,detail,review).")
         parser.add_argument("--form-factors", default=",".join(FORM_FACTORS))
         parser.add_argument("--dry-run", action="store_true",
                             help="Print the plan and the Lighthouse commands; run nothing.")
@@ -157,7 +158,8 @@ class Command(BaseCommand):
         return {key: round((report["categories"][key]["score"] or 0) * 100) for key in CATEGORIES}
 
     def _report(self, rows) -> None:
-        header = f"{'page':<8} {'form':<8}" + "".join(f"{c:>16}" for c in CATEGORIES) + f"{'time':>8}"
+        header = (f"{'page':<8} {'form':<8}" + "".join(f"{c:>16}" for c in CATEGORIES)
+                  + f"{'time':>8}")
         self.stdout.write(header)
         for name, form_factor, scores, seconds in rows:
             self.stdout.write(f"{name:<8} {form_factor:<8}"
