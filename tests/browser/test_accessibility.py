@@ -3,7 +3,8 @@ the PAGES table, as each role that can reach it, in Chinese and English, at a
 desktop and a phone size, error states included, must have no violation of
 impact serious or critical (colour contrast among them).
 
-axe runs through ``page.evaluate`` (DevTools), not a <script> element: the
+axe is injected as an init script (through DevTools, once per context, run in
+every document before the page's own scripts), not as a <script> element: the
 page's CSP would block an injected script, and the autouse CSP fixture would
 fail the test for it. One browser context per role, logged in once; the
 language is the ``django_language`` cookie, the size the viewport.
@@ -93,7 +94,6 @@ def story_tickets(transactional_db):
 
 
 def run_axe(page) -> list[dict]:
-    page.evaluate(AXE_SOURCE)
     result = page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})")
     return [v for v in result["violations"] if v["impact"] in BLOCKING]
@@ -126,6 +126,7 @@ def test_every_page_has_no_serious_axe_violation(browser, live_server, login, st
     cases_by_role = {role: [c for c in PAGES if role in c.roles] for role in (*ROLES, "anonymous")}
     for role, cases in cases_by_role.items():
         context = browser.new_context(viewport=SIZES["desktop"], locale="zh-CN")
+        context.add_init_script(AXE_SOURCE)
         page = context.new_page()
         if role != "anonymous":
             login(page, demo.User.objects.get(username=ROLES[role]), password=demo.DEMO_PASSWORD)
