@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTHON ?= python3
 
 .PHONY: demo demo-serve test install install-dev browsers lint bench-pages bench-sweep bench-export \
-	bench-notifications
+	bench-notifications audit
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -105,3 +105,24 @@ bench-export: $(BENCH_VENV)/.installed
 		createdb -h 127.0.0.1 -U postgres servicedesk_bench_export 2>/dev/null || true; fi
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py bench_export $(BENCH_ARGS)
+
+# Lighthouse (accessibility, best practices, performance, SEO) over the demo's
+# list, detail and review pages as agent1, desktop and mobile: scores per page,
+# then PASS/FAIL per target. Lighthouse 12.2.3 is the last line that runs on
+# Node 20; it lives in var/audit/ with its own lock, Debian's Chromium drives it.
+# Its own SQLite database under var/audit/, static files collected like the demo's; the server runs with
+# the demo's settings (DEBUG off). AUDIT_ARGS="--pages list --form-factors desktop".
+AUDIT_DIR := $(VAR_DIR)/audit
+AUDIT_ENV = $(DEMO_ENV) DATABASE_URL=sqlite:///$(CURDIR)/$(AUDIT_DIR)/audit.sqlite3 \
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium}
+
+$(AUDIT_DIR)/node_modules/.bin/lighthouse:
+	@mkdir -p $(AUDIT_DIR)
+	@test -f $(AUDIT_DIR)/package.json || echo '{"name": "servicedesk-audit", "private": true}' > $(AUDIT_DIR)/package.json
+	cd $(AUDIT_DIR) && npm install --no-audit --no-fund --save-exact lighthouse@12.2.3
+
+audit: install $(DEMO_KEY) $(AUDIT_DIR)/node_modules/.bin/lighthouse
+	@$(AUDIT_ENV) $(PY) manage.py migrate --noinput -v 0
+	@$(AUDIT_ENV) $(PY) manage.py seed_demo > /dev/null
+	@$(AUDIT_ENV) $(PY) manage.py collectstatic --noinput -v 0
+	@$(AUDIT_ENV) $(PY) manage.py audit_pages $(AUDIT_ARGS)

@@ -1,4 +1,6 @@
-"""The page a locked-out login gets: 429 in the site's layout, translated."""
+"""The page a locked-out login gets (429 in the site's layout, translated).
+User names longer than any account's never reach the lockout: the login forms
+refuse them (servicedesk/login_forms.py)."""
 
 from django.conf import settings
 from django.shortcuts import render
@@ -12,3 +14,4 @@ def locked_out(request, original_response=None, credentials=None):
                       status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+

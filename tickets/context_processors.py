@@ -8,8 +8,10 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     # role_of caches on the user object: one query per request whatever asks.
+    role = roles.role_of(user)
     return {
-        "user_role": roles.role_of(user),
+        "user_role": role,
+        "user_role_label": roles.ROLE_LABELS[role],
         "nav_can_review": roles.is_agent(user),
         "nav_can_export": roles.can_export(user),
         "nav_can_create": roles.can_create_tickets(user),

@@ -10,6 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import ServiceType, Ticket, TicketStatus
 
@@ -33,7 +34,8 @@ class DateOrDateTimeInput(forms.TextInput):
     input_type = "date"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"placeholder": "YYYY-MM-DD", **(attrs or {})})
+        super().__init__(attrs={"placeholder": pgettext_lazy("date placeholder", "YYYY-MM-DD"),
+                                **(attrs or {})})
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

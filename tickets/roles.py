@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(StrEnum):
@@ -23,6 +24,16 @@ class Role(StrEnum):
     OPS = "ops"
     ADMIN = "admin"
     NONE = "none"
+
+
+# What a person reads for a role (the header's tooltip): never the code.
+ROLE_LABELS = {
+    Role.MERCHANT: _("Merchant"),
+    Role.AGENT: _("Platform agent"),
+    Role.OPS: _("Platform ops"),
+    Role.ADMIN: _("Administrator"),
+    Role.NONE: _("No role"),
+}
 
 
 GROUP_NAMES = (Role.MERCHANT, Role.AGENT, Role.OPS)

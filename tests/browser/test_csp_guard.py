@@ -20,7 +20,9 @@ def test_an_injected_inline_script_is_blocked_and_reported(page, live_server, cs
     with pytest.raises(Exception, match="Content Security Policy|CSP|script"):
         page.add_script_tag(content="window.injected = true;")
 
-    reports = wait_for_reports(page, csp_violations)
+    # Both reports (the page's event and Chromium's console error) before clearing:
+    # one arriving after clear() would fail the test at teardown.
+    reports = wait_for_reports(page, csp_violations, count=2)
 
     assert page.evaluate("window.injected === undefined")  # it did not run
     assert any("script-src" in r for r in reports), reports

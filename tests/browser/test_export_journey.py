@@ -109,4 +109,7 @@ def test_export_button_on_the_ticket_list_exports_the_lists_filter(
     page.click("[data-testid=export-button]")
     expect(page.locator(".export-feedback")).to_contain_text(re.compile(r"请 \d+ 秒后再试"))
     assert page.url.endswith("/tickets/?status=pending")
+    # Spoken once, by the page's one live region, and focus is on the message.
+    expect(page.locator("#live-region")).to_contain_text(re.compile(r"请 \d+ 秒后再试"))
+    assert page.evaluate("document.activeElement.classList.contains('export-feedback')")
     screenshot(page, "export-button-cooldown")

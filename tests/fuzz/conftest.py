@@ -221,6 +221,7 @@ def admin_model_for(route):
 
 
 def admin_object_ids(model_admin) -> list[str]:
-    # A model with no rows yet (e.g. django-axes' attempts) still gets a path.
-    return (_ids(model_admin.model.objects.all()) if model_admin else None) or ["1"]
+    # A model with no rows yet (django-axes' access attempts in a fresh database)
+    # still has its object pages fuzzed, with an id that matches nothing.
+    return (_ids(model_admin.model.objects.all()) if model_admin else []) or ["1"]
 

@@ -1,0 +1,58 @@
+// Keyboard and screen-reader focus, in a static file (the CSP allows no inline
+// script):
+// - a page that comes back with form errors puts the caret in the first invalid
+//   field (Django marks it aria-invalid and links it to its errors through
+//   aria-describedby);
+// - after an htmx swap the person asked for (a click or a submit, not the
+//   badge's polling), focus moves to the new content and the page's one polite
+//   live region (#live-region) says what happened: the new content's
+//   data-announce, or its text when it is short.
+(function () {
+  "use strict";
+  var MAX_SPOKEN = 200;
+
+  function focusFirstInvalid() {
+    var field = document.querySelector("main [aria-invalid=true]");
+    if (field) field.focus();
+  }
+
+  function announce(text) {
+    var region = document.getElementById("live-region");
+    if (!region || !text) return;
+    // Emptied first so the same words twice are still spoken twice.
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function moveFocus(node) {
+    if (!node.matches("a, button, input, select, textarea, [tabindex]")) {
+      node.setAttribute("tabindex", "-1");
+    }
+    node.focus();
+  }
+
+  // Which element the swap replaced or filled: outerHTML swaps put a new
+  // element under the same id, so it is found again by id after settling.
+  var pending = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    pending = cause ? {id: event.detail.target.id, node: event.detail.target} : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!pending) return;
+    var node = (pending.id && document.getElementById(pending.id)) || pending.node;
+    pending = null;
+    if (!node || !node.isConnected) return;
+    var spoken = node.getAttribute("data-announce") ||
+      node.querySelector("[data-announce]") && node.querySelector("[data-announce]").getAttribute("data-announce") ||
+      node.textContent.replace(/\s+/g, " ").trim().slice(0, MAX_SPOKEN);
+    moveFocus(node);
+    announce(spoken);
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstInvalid);
+  } else {
+    focusFirstInvalid();
+  }
+})();
