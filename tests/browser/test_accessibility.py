@@ -78,6 +78,10 @@ PAGES = [
     PageCase("handling times", ALL, "/handling-times/"),
     PageCase("notifications", ALL, "/notifications/"),
     PageCase("exports", ("merchant", "ops"), "/exports/"),
+    PageCase("exports, 403", ("agent",), "/exports/", status=403),
+    PageCase("API tokens", ALL, "/settings/tokens/"),
+    PageCase("API tokens, 400 no name", ("merchant",), "/settings/tokens/", status=400,
+             post={"name": ""}),
 ]
 
 
