@@ -23,3 +23,15 @@ def test_bench_pages_does_not_seed_twice(db):
     before = Ticket.objects.count()
     call_command("bench_pages", tickets=40, repeat=1, stdout=StringIO())
     assert Ticket.objects.count() == before
+
+
+def test_bench_api_prints_a_row_per_figure_and_the_sync(db):
+    call_command("bench_pages", tickets=60, repeat=1, stdout=StringIO())
+    out = StringIO()
+    call_command("bench_api", repeat=1, sync_tickets=30, stdout=out)
+    text = out.getvalue()
+    table = [line for line in text.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| GET /api/v1/tickets/ |")
+    assert len(table) > 2
+    assert all(row.rstrip(" |").split("|")[-1].strip().isdigit() for row in table[2:])
+    assert "Slowest median" in text

@@ -8,7 +8,6 @@ Run after ``bench_pages`` on the same database (``make bench-pages`` runs both):
 it uses the tickets and demo users that command seeds.
 """
 
-import statistics
 import time
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api.tokens import create_token
+from tickets.benchmarking import time_get, write_timing_table
 from tickets.models import Ticket, TicketStatus
 from tickets.pagination import Cursor
 
@@ -61,7 +61,7 @@ class Command(BaseCommand):
             client = self._client(user)
             cases = self.cases(user)
             for label, url in cases:
-                median, p90, queries = self.measure(client, url, repeat)
+                median, p90, queries = time_get(client, url, repeat)
                 rows.append((label, username, median, p90, queries))
             by_label = {row[0]: row[4] for row in rows if row[1] == username}
             for first, deep in (("all (first page)", "all (deep page)"),
@@ -70,7 +70,8 @@ class Command(BaseCommand):
                 if by_label[first] != by_label[deep]:
                     failures.append(f"{username}: {first} {by_label[first]} queries, "
                                     f"{deep} {by_label[deep]}")
-        self.print_table(rows)
+        write_timing_table(self.stdout, what="GET /api/v1/tickets/", who="token of",
+                           rows=rows, target_ms=TARGET_MS)
         if failures:
             raise CommandError("query count grows with depth: " + "; ".join(failures))
         self.sync(User.objects.get(username="merchant1"), sync_tickets)
@@ -109,30 +110,6 @@ class Command(BaseCommand):
              f"{api}?updated_after={since_q}&cursor={deep_changed}"),
             ("updated_after, page_size 100", f"{api}?updated_after={since_q}&page_size=100"),
         ]
-
-    def measure(self, client, url, repeat):
-        for _ in range(3):
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code, response.content)
-        _response, queries = _count_queries(lambda: client.get(url))
-        timings = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-        timings.sort()
-        return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], queries
-
-    def print_table(self, rows):
-        self.stdout.write("| GET /api/v1/tickets/ | token of | median ms | p90 ms | queries |")
-        self.stdout.write("|---|---|---:|---:|---:|")
-        for label, user, median, p90, queries in rows:
-            flag = "" if median <= TARGET_MS else " **over target**"
-            self.stdout.write(f"| {label} | {user} | {median:.1f}{flag} | {p90:.1f} | "
-                              f"{queries} |")
-        worst = max(rows, key=lambda row: row[2])
-        self.stdout.write(f"\nSlowest median: {worst[0]} ({worst[1]}) {worst[2]:.1f} ms; "
-                          f"target {TARGET_MS} ms.\n")
 
     def sync(self, user, count: int):
         """Pull ``count`` changed tickets the way an ERP does, against reading

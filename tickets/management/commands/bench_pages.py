@@ -10,7 +10,6 @@ percentile and the number of queries. Use a database of its own
 drown the demo.
 """
 
-import statistics
 import time
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tickets import demo
+from tickets.benchmarking import time_get, write_timing_table
 from tickets.models import Ticket, TicketStatus
 from tickets.pagination import Cursor
 
@@ -62,8 +62,9 @@ class Command(BaseCommand):
             client = Client(HTTP_HOST="localhost")
             client.force_login(user)
             for label, url in self.cases(user):
-                rows.append((label, username, *self.measure(client, url, repeat)))
-        self.print_table(rows)
+                rows.append((label, username, *time_get(client, url, repeat)))
+        write_timing_table(self.stdout, what="page", who="user", rows=rows,
+                           target_ms=TARGET_MS)
 
     def cases(self, user):
         scope = Ticket.objects.visible_to(user)
@@ -95,35 +96,3 @@ class Command(BaseCommand):
             ("detail page", f"/tickets/{detail.number}/"),
             ("handling times", "/handling-times/"),
         ]
-
-    def measure(self, client, url, repeat):
-        for _ in range(3):
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-        statements = []
-
-        def count(execute, sql, params, many, context):
-            statements.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
-            client.get(url)
-        timings = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-        timings.sort()
-        return (statistics.median(timings), timings[int(len(timings) * 0.9) - 1],
-                len(statements))
-
-    def print_table(self, rows):
-        self.stdout.write("| page | user | median ms | p90 ms | queries |")
-        self.stdout.write("|---|---|---:|---:|---:|")
-        for label, user, median, p90, queries in rows:
-            flag = "" if median <= TARGET_MS else " **over target**"
-            self.stdout.write(f"| {label} | {user} | {median:.1f}{flag} | {p90:.1f} | "
-                              f"{queries} |")
-        worst = max(rows, key=lambda row: row[2])
-        self.stdout.write(f"\nSlowest median: {worst[0]} ({worst[1]}) {worst[2]:.1f} ms; "
-                          f"target {TARGET_MS} ms.")
