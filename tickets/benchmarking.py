@@ -3,8 +3,14 @@ printing the table of medians against the target."""
 
 import statistics
 import time
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.db import connection
+from django.utils import timezone
+
+from .models import Ticket, TicketStatus
+from .pagination import Cursor
 
 
 def time_get(client, url: str, repeat: int) -> tuple[float, float, int]:
@@ -40,3 +46,27 @@ def write_timing_table(stdout, *, what: str, who: str, rows, target_ms: float) -
     worst = max(rows, key=lambda row: row[2])
     stdout.write(f"\nSlowest median: {worst[0]} ({worst[1]}) {worst[2]:.1f} ms; "
                  f"target {target_ms} ms.\n")
+
+
+@dataclass(frozen=True)
+class Samples:
+    """What both benchmarks filter and page by, for one user's scope."""
+
+    closed: Ticket  # a real ticket and order number to look up
+    month_ago: date
+    # Cursors half-way through the scope: the page a user (or an ERP) reaches
+    # after ~10,000 clicks on "next" (found once, with OFFSET).
+    deep: str  # newest first, all tickets
+    deep_pending: str  # soonest deadline first, pending tickets
+
+
+def samples_for(user) -> Samples:
+    scope = Ticket.objects.visible_to(user)
+    middle = scope.order_by("-created_at", "-id")[scope.count() // 2]
+    pending = scope.filter(status=TicketStatus.PENDING).order_by("deadline", "id")
+    return Samples(
+        closed=scope.filter(status=TicketStatus.CLOSED).order_by("-id").first(),
+        month_ago=timezone.localdate() - timedelta(days=30),
+        deep=Cursor.of(middle, "created_at").encode(),
+        deep_pending=Cursor.of(pending[pending.count() // 2], "deadline").encode(),
+    )

@@ -9,7 +9,6 @@ it uses the tickets and demo users that command seeds.
 """
 
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -18,11 +17,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Q
 from django.test import Client
-from django.utils import timezone
 
 from api.tokens import create_token
-from tickets.benchmarking import time_get, write_timing_table
-from tickets.models import Ticket, TicketStatus
+from tickets.benchmarking import samples_for, time_get, write_timing_table
+from tickets.models import Ticket
 from tickets.pagination import Cursor
 
 TARGET_MS = 30
@@ -82,12 +80,8 @@ class Command(BaseCommand):
 
     def cases(self, user):
         scope = Ticket.objects.visible_to(user)
-        sample = scope.filter(status=TicketStatus.CLOSED).order_by("-id").first()
-        month_ago = timezone.localdate() - timedelta(days=30)
-        middle = scope.order_by("-created_at", "-id")[scope.count() // 2]
-        deep = Cursor.of(middle, "created_at").encode()
-        pending = scope.filter(status=TicketStatus.PENDING).order_by("deadline", "id")
-        deep_pending = Cursor.of(pending[pending.count() // 2], "deadline").encode()
+        s = samples_for(user)
+        sample, month_ago, deep, deep_pending = s.closed, s.month_ago, s.deep, s.deep_pending
         changed = scope.order_by("updated_at", "id")
         since = changed[changed.count() // 4].updated_at
         since_q = since.isoformat().replace("+", "%2B")

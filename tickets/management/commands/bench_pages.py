@@ -11,19 +11,16 @@ drown the demo.
 """
 
 import time
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from tickets import demo
-from tickets.benchmarking import time_get, write_timing_table
-from tickets.models import Ticket, TicketStatus
-from tickets.pagination import Cursor
+from tickets.benchmarking import samples_for, time_get, write_timing_table
+from tickets.models import Ticket
 
 TARGET_MS = 30
 
@@ -68,15 +65,8 @@ class Command(BaseCommand):
 
     def cases(self, user):
         scope = Ticket.objects.visible_to(user)
-        sample = scope.filter(status=TicketStatus.CLOSED).order_by("-id").first()
-        month_ago = timezone.localdate() - timedelta(days=30)
-        # A cursor half-way through the scope, newest first: the page a user
-        # would reach after ~10,000 clicks on "next" (found once, with OFFSET).
-        middle = scope.order_by("-created_at", "-id")[scope.count() // 2]
-        deep = Cursor.of(middle, "created_at").encode()
-        pending_middle = scope.filter(status=TicketStatus.PENDING).order_by("deadline", "id")
-        pending_middle = pending_middle[pending_middle.count() // 2]
-        deep_pending = Cursor.of(pending_middle, "deadline").encode()
+        s = samples_for(user)
+        sample, month_ago, deep, deep_pending = s.closed, s.month_ago, s.deep, s.deep_pending
         detail = scope.filter(reject_count__gt=0).first() or sample
         return [
             ("tab pending (first page)", "/tickets/?status=pending"),
