@@ -1,5 +1,5 @@
-"""What the page and API benchmarks share: timing one GET in-process and
-printing the table of medians against the target."""
+"""What the benchmark commands share: timing one GET in-process, printing
+the table of medians, and the one verdict line per target each command ends with."""
 
 import statistics
 import time
@@ -70,3 +70,16 @@ def samples_for(user) -> Samples:
         deep=Cursor.of(middle, "created_at").encode(),
         deep_pending=Cursor.of(pending[pending.count() // 2], "deadline").encode(),
     )
+
+
+def write_target(stdout, name: str, measured: float, limit: float, *,
+                 unit: str = "", at_least: bool = False) -> bool:
+    """One ``target <name>: <measured> (limit <limit>) PASS|FAIL`` line, the last
+    lines of every benchmark's output, so a reader (or a script) sees the verdict
+    without reading the tables. ``at_least`` for targets that are floors (a
+    throughput ratio) rather than ceilings. Returns whether it passed."""
+    passed = measured >= limit if at_least else measured <= limit
+    bound = "≥" if at_least else "≤"
+    stdout.write(f"target {name}: {measured:.2f}{unit} (limit {bound} {limit:g}{unit}) "
+                 f"{'PASS' if passed else 'FAIL'}")
+    return passed
