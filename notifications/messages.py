@@ -49,4 +49,7 @@ def describe(notification: Notification) -> str:
     if kind == NotificationKind.TIMED_OUT:
         return gettext("Ticket %(number)s timed out and was closed by the platform.") % {
             "number": number}
+    if kind == NotificationKind.ASSIGNED:
+        return gettext("Ticket %(number)s was assigned to you: %(service_type)s.") % {
+            "number": number, "service_type": ticket.service_type.name}
     return gettext("Ticket %(number)s was updated.") % {"number": number}

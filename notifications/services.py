@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, DateTimeField, F, JSONField, Value, When
+from django.db.models import Case, CharField, DateTimeField, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from tickets import roles
@@ -57,16 +57,23 @@ def _params_expression(groups: list[tuple]):
                 output_field=JSONField())
 
 
-def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime):
-    """One row per ticket and merchant of its shop right now (as
+def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
+                    actor_id: int | None = None):
+    """One row per ticket and recipient, with exactly the columns of a new
+    Notification. The recipients of a ticket: its handler when it has one,
+    otherwise every merchant of its shop right now (as
     ``roles.merchant_memberships`` defines them, so an agent who is also in
-    the merchant group is not one), with exactly the columns of a new
-    Notification. Someone who joins a shop later gets only what happens after
-    they joined."""
+    the merchant group is not one); never ``actor_id``, the person whose action
+    it was (nobody is told what they just did themselves). Someone who joins a
+    shop later gets only what happens after they joined."""
     recipient = "shop__memberships__user"
+    memberships = roles.merchant_memberships()
+    if actor_id is not None:
+        memberships = memberships.exclude(user_id=actor_id)
     return (
-        Ticket.objects.filter(pk__in=ticket_ids,
-                              shop__memberships__in=roles.merchant_memberships())
+        # One filter() call: both conditions speak of the same membership row.
+        Ticket.objects.filter(Q(handler__isnull=True) | Q(**{f"{recipient}_id": F("handler_id")}),
+                              pk__in=ticket_ids, shop__memberships__in=memberships)
         # Annotated in column order: the SELECT lists annotations in this order.
         .annotate(n_recipient=F(f"{recipient}_id"),
                   n_kind=Value(kind, output_field=CharField()),
@@ -96,11 +103,12 @@ def _insert_from(rows) -> int:
 
 
 def notify_many(tickets: Sequence, kind: str, *, now: datetime,
-                events: Sequence | None = None) -> int:
-    """Create one notification of ``kind`` per recipient for each ticket (the
-    active merchants of the ticket's shop), in bulk. ``events`` (same length as
-    ``tickets``, or None) are the TicketEvents that caused them, for
-    parameters such as a rejection reason. Returns how many were created.
+                events: Sequence | None = None, actor_id: int | None = None) -> int:
+    """Create one notification of ``kind`` per recipient for each ticket (its
+    handler, else the active merchants of the ticket's shop; never ``actor_id``,
+    whose action it was), in bulk. ``events`` (same length as ``tickets``, or
+    None) are the TicketEvents that caused them, for parameters such as a
+    rejection reason. Returns how many were created.
 
     One INSERT ... SELECT whatever the batch size (SQLite: one per few hundred
     tickets, to stay under its limit on query parameters)."""
@@ -114,7 +122,7 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     limit = connection.features.max_query_params
     if limit is None:
         return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
-                                            _params_expression(groups), now))
+                                            _params_expression(groups), now, actor_id))
     # SQLite: each ticket id is a query parameter in the WHERE, and again in the
     # CASE when the parameters differ (plus its branch's value), so a big batch
     # takes a statement per few hundred tickets.
@@ -127,12 +135,15 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
         for index, pk in part:
             chunk.setdefault(index, []).append(pk)
         params = _params_expression([(groups[index][0], ids) for index, ids in chunk.items()])
-        created += _insert_from(_recipient_rows([pk for _, pk in part], kind, params, now))
+        created += _insert_from(_recipient_rows([pk for _, pk in part], kind, params, now,
+                                                actor_id))
     return created
 
 
 def notify(ticket, kind: str, *, now: datetime, event=None) -> int:
-    return notify_many([ticket], kind, now=now, events=[event] if event is not None else None)
+    """One ticket's notifications; the event's actor is not told of their own action."""
+    return notify_many([ticket], kind, now=now, events=[event] if event is not None else None,
+                       actor_id=event.actor_id if event is not None else None)
 
 
 def unread_count(user) -> int:

@@ -264,6 +264,9 @@ TICKET_SWEEP_BATCH_SIZE = env_int("TICKET_SWEEP_BATCH_SIZE", default=500, minimu
 TICKET_SWEEP_TIME_BUDGET_SECONDS = env_float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50,
                                              positive=True)
 TICKET_DUE_SOON_HOURS = env_float("TICKET_DUE_SOON_HOURS", default=2, positive=True)
+# How long opening (or typing in) the reply form shows "<name> is replying" to
+# the shop's other merchants; kept in the cache (tickets.presence).
+REPLY_PRESENCE_SECONDS = env_int("REPLY_PRESENCE_SECONDS", default=120, minimum=1)
 
 # Periodic work, run by the one beat of the deployment. Task names are fixed here;
 # each app implements its own.

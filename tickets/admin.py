@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Evidence, Order, ServiceType, Shop, ShopMembership, Ticket, TicketEvent
+from .models import (
+    Evidence,
+    Order,
+    ReplyTemplate,
+    ServiceType,
+    Shop,
+    ShopMembership,
+    Ticket,
+    TicketEvent,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,8 +27,8 @@ class ShopAdmin(admin.ModelAdmin):
 
 @admin.register(ShopMembership)
 class ShopMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "shop", "created_at"]
-    list_filter = ["shop"]
+    list_display = ["user", "shop", "manager", "created_at"]
+    list_filter = ["shop", "manager"]
     search_fields = ["user__username", "shop__name"]
     autocomplete_fields = ["user", "shop"]
 
@@ -69,7 +78,7 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["number", "shop", "order", "service_type", "status", "resolution",
                        "deadline", "created_by", "created_at", "first_replied_at",
-                       "last_replied_at", "reject_count", "closed_at", "content"]
+                       "last_replied_at", "reject_count", "closed_at", "content", "handler"]
     inlines = [EventInline]
 
     def has_add_permission(self, request):
@@ -107,3 +116,15 @@ class EvidenceAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    """The platform's default templates (no shop) are managed here; a shop's own
+    are its merchants' (/settings/templates/)."""
+
+    list_display = ["title", "shop", "service_type", "created_at"]
+    list_filter = [("shop", admin.EmptyFieldListFilter), "service_type"]
+    search_fields = ["title", "body"]
+    autocomplete_fields = ["shop"]
+    list_select_related = ["shop", "service_type"]

@@ -16,4 +16,5 @@ def navigation(request):
         "nav_can_export": roles.can_export(user),
         "nav_can_create": roles.can_create_tickets(user),
         "nav_sees_all_shops": roles.sees_all_shops(user),
+        "nav_is_manager": roles.is_manager(user),
     }

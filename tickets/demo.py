@@ -21,9 +21,11 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import lifecycle, roles
+from . import assignment, lifecycle, roles
 from .models import (
+    AutoAssignRule,
     Order,
+    ReplyTemplate,
     Resolution,
     ServiceType,
     ShippingStatus,
@@ -124,14 +126,21 @@ def _seed_cast(now: datetime):
     merchants = []
     for index, shop in enumerate(shops, start=1):
         merchant = _user(f"merchant{index}", group="merchant")
-        ShopMembership.objects.get_or_create(user=merchant, defaults={"shop": shop})
+        # merchant1 manages the first shop (assigns its tickets).
+        ShopMembership.objects.get_or_create(user=merchant,
+                                             defaults={"shop": shop, "manager": index == 1})
         merchants.append(merchant)
+    # A second merchant of the first shop: someone to assign tickets to, and
+    # the other person "replying" to the same ticket.
+    colleague = _user("merchant1b", group="merchant")
+    ShopMembership.objects.get_or_create(user=colleague, defaults={"shop": shops[0]})
     agent = _user("agent1", group="agent")
     _user("ops1", group="ops")
     _user("admin", superuser=True)
 
     if Ticket.objects.filter(shop__in=shops).exists():
         return None
+    _seed_workday(types, shops[0], [merchants[0], colleague])
 
     rng = random.Random(2026)
     orders = []
@@ -170,7 +179,12 @@ def _seed_story(now, types, shops, merchants, agent, orders) -> None:
         o = iter(shop_orders)
         # Pending, plenty of time left.
         open_ticket(next(o), "shipping_urge", now - timedelta(hours=3))
-        open_ticket(next(o), "invoice", now - timedelta(hours=30))
+        invoice = open_ticket(next(o), "invoice", now - timedelta(hours=30))
+        if shop_index == 0:
+            # The manager gave this one to the colleague (the "assigned to me" tab).
+            colleague = User.objects.get(username="merchant1b")
+            assignment.assign([invoice.number], actor=merchant, handler=colleague,
+                              now=now - timedelta(hours=29))
         # Pending, due soon (amber countdown, due-soon reminder).
         open_ticket(next(o), "refund_enquiry", now - timedelta(hours=22, minutes=40))
         # Pending and times out a couple of minutes after the demo starts: the
@@ -198,6 +212,23 @@ def _seed_story(now, types, shops, merchants, agent, orders) -> None:
                                   now=now - timedelta(days=2, hours=12))
         t = open_ticket(next(o), "shipping_urge", now - timedelta(days=4))
         lifecycle.time_out(t, now=t.deadline)
+
+
+def _seed_workday(types, shop: Shop, staff: list[User]) -> None:
+    """Reply templates (the shop's and the platform's) and a round-robin rule:
+    the first shop's new shipping-urge tickets alternate between its merchants."""
+    ReplyTemplate.objects.get_or_create(
+        shop=None, service_type=types["shipping_urge"], title="已发货（平台模板）",
+        defaults={"body": "您好，订单 {order_number} 已发货，物流单号 {tracking_number}，请留意查收。"})
+    ReplyTemplate.objects.get_or_create(
+        shop=shop, service_type=None, title="已处理",
+        defaults={"body": "{buyer} 您好，关于「{product}」的问题我们已处理，订单 {order_number}。"})
+    ReplyTemplate.objects.get_or_create(
+        shop=shop, service_type=types["refund_enquiry"], title="退款说明",
+        defaults={"body": "订单 {order_number} 的退款已原路退回，预计 1–3 个工作日到账。"})
+    rule, _created = AutoAssignRule.objects.get_or_create(shop=shop,
+                                                          service_type=types["shipping_urge"])
+    rule.staff.set(staff)
 
 
 # --- Bulk seeding for benchmarks ---------------------------------------------------

@@ -4,6 +4,7 @@ errors); whether the action is allowed right now is the lifecycle's business."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .assignment import MAX_BATCH
 from .evidence import EvidenceRefused, process_uploads
 from .models import Order, ServiceType
 
@@ -37,10 +38,93 @@ class EvidenceField(forms.FileField):
             raise forms.ValidationError(refused.problems) from None
 
 
+REPLY_MAX_LENGTH = 2000
+REPLY_TOO_LONG = _("The reply can have at most %(limit_value)d characters; it has %(show_value)d.")
+
+
+class ReplyBodyField(forms.CharField):
+    """The reply text. No ``maxlength`` on the textarea: the browser would cut a
+    long paste silently; the page counts characters instead (reply-form.js)
+    and the server says how much too long it is."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=REPLY_MAX_LENGTH,
+                         error_messages={"max_length": REPLY_TOO_LONG}, **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        attrs["data-max-length"] = str(REPLY_MAX_LENGTH)
+        return attrs
+
+
+EVIDENCE_REQUIRED = _("This service type requires at least one evidence image.")
+
+
 class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}),
-                           max_length=2000)
+    body = ReplyBodyField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}))
     evidence = EvidenceField(label=_("Evidence images"))
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
+
+    def clean(self):
+        # Said at the image field (the lifecycle checks again under the lock).
+        data = super().clean()
+        if (self.ticket is not None and self.ticket.service_type.evidence_required
+                and "evidence" in data and not data["evidence"]):
+            self.add_error("evidence", EVIDENCE_REQUIRED)
+        return data
+
+
+class TicketNumbersField(forms.MultipleChoiceField):
+    """The ``numbers`` of the list's selection (repeated), at most MAX_BATCH,
+    duplicates dropped. Any string is a valid choice here: the scope decides
+    which tickets exist (the others are reported as not found)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=(), **kwargs)
+        self.error_messages["required"] = _("Select at least one ticket.")
+
+    def valid_value(self, value) -> bool:
+        return len(value) <= 20
+
+    def clean(self, value):
+        numbers = list(dict.fromkeys(n.strip() for n in super().clean(value)))
+        if len(numbers) > MAX_BATCH:
+            raise forms.ValidationError(_("Select at most %(limit)s tickets at once."),
+                                        params={"limit": MAX_BATCH}, code="too_many")
+        return numbers
+
+
+class BatchReplyForm(forms.Form):
+    """The list's batch reply: the selected ticket numbers and one text."""
+
+    numbers = TicketNumbersField(label=_("Tickets"))
+    body = ReplyBodyField(label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignForm(forms.Form):
+    """``handler`` is a username of the shop's merchants; empty unassigns."""
+
+    handler = forms.CharField(label=_("Handler"), max_length=150, required=False)
+
+
+class BulkAssignForm(AssignForm):
+    numbers = TicketNumbersField(label=_("Tickets"))
+
+
+class ReplyTemplateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=60)
+    body = forms.CharField(label=_("Text"), max_length=REPLY_MAX_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Placeholders: {order_number}, {tracking_number}, "
+                                       "{product}, {buyer} (masked)."))
+    service_type = forms.ModelChoiceField(
+        label=_("Service type"), queryset=ServiceType.objects.filter(is_active=True),
+        to_field_name="code", required=False, empty_label=_("Every service type"),
+    )
 
 
 class RejectForm(forms.Form):

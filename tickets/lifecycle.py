@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.services import notify, notify_many
 
-from . import roles
+from . import assignment, roles
 from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
 from .evidence import ProcessedImage, process_uploads
 from .models import (
@@ -121,6 +121,8 @@ def create_ticket(*, actor, order: Order, service_type: ServiceType, content: st
             number = new_ticket_number(now)
             try:
                 with transaction.atomic():
+                    # The shop's round-robin rule for this type, if it has one.
+                    handler = assignment.auto_handler(order.shop_id, service_type)
                     ticket = Ticket.objects.create(
                         number=number,
                         shop_id=order.shop_id,
@@ -129,10 +131,13 @@ def create_ticket(*, actor, order: Order, service_type: ServiceType, content: st
                         content=content,
                         created_by=actor,
                         created_at=now,
+                        handler=handler,
                         **transition.moved_fields(now, service_type),
                     )
                     _record(ticket, transition, actor=actor, from_status="", now=now,
                             text=content)
+                    if handler is not None:
+                        assignment.record_auto_assignment(ticket, handler, now=now)
                     return ticket
             except IntegrityError:
                 if attempt == 4 or not Ticket.objects.filter(number=number).exists():

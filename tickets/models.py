@@ -38,6 +38,9 @@ class ShopMembership(models.Model):
     )
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     created_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    # A manager assigns the shop's pending tickets to its merchants and sets the
+    # automatic assignment; every merchant replies.
+    manager = models.BooleanField(_("manager"), default=False)
 
     class Meta:
         verbose_name = _("shop membership")
@@ -175,6 +178,17 @@ class Ticket(models.Model):
     # Moved by every transition (with the status): API clients pull what changed
     # since their last sync by it.
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # The merchant of the shop who answers this ticket (tickets.assignment is its
+    # only writer). Not a status: anyone of the shop may still reply, and an
+    # unassigned ticket is everybody's.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="handled_tickets",
+        verbose_name=_("handler"),
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -254,6 +268,16 @@ class Ticket(models.Model):
             # [WHERE shop_id = ?] AND updated_at >= ? ORDER BY updated_at, id
             models.Index(fields=["shop", "updated_at", "id"], name="ticket_shop_updated"),
             models.Index(fields=["updated_at", "id"], name="ticket_updated"),
+            # The "assigned to me" tab, soonest deadline first:
+            # WHERE handler_id = ? AND status = 'pending' AND deadline IS NOT NULL
+            #   ORDER BY deadline, id
+            models.Index(fields=["handler", "deadline", "id"], name="ticket_handler_deadline",
+                         condition=Q(deadline__isnull=False, handler__isnull=False)),
+            # assigned=me on the other tabs (newest first):
+            # WHERE handler_id = ? [AND status = ?] ORDER BY created_at DESC, id DESC
+            models.Index(fields=["handler", "status", "-created_at", "-id"],
+                         name="ticket_handler_status_created",
+                         condition=Q(handler__isnull=False)),
         ]
         # The order_number filter joins Order.number (unique index) and then uses
         # the automatic index on ticket.order_id.
@@ -281,6 +305,9 @@ class EventKind(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     AGREED = "agreed", _("Closed: agreement reached")
     TIMED_OUT = "timed_out", _("Timed out")
+    # Not a transition (status stays): a manager gave the ticket a handler, or
+    # took it away; ``text`` holds the handler's username, empty for nobody.
+    ASSIGNED = "assigned", _("Assigned")
 
 
 class TicketEvent(models.Model):
@@ -364,3 +391,57 @@ class Evidence(models.Model):
     @property
     def is_servable(self) -> bool:
         return bool(self.content_type)
+
+
+class ReplyTemplate(models.Model):
+    """A canned answer (快捷回复). With a shop: that shop's own, managed by its
+    merchants; without: a platform default, managed in the admin and offered to
+    every shop. Without a service type it fits every ticket. The body may hold
+    the placeholders of ``tickets.replies.PLACEHOLDERS``."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="reply_templates", verbose_name=_("shop"),
+                             help_text=_("Empty: a platform default offered to every shop."))
+    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, null=True,
+                                     blank=True, related_name="reply_templates",
+                                     verbose_name=_("service type"),
+                                     help_text=_("Empty: fits every service type."))
+    title = models.CharField(_("title"), max_length=60)
+    body = models.TextField(_("text"), max_length=2000)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["title", "id"]
+        indexes = [
+            # The reply form: WHERE (shop_id = ? OR shop_id IS NULL) [AND service_type ...]
+            models.Index(fields=["shop", "service_type"], name="replytemplate_shop_type"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AutoAssignRule(models.Model):
+    """Round-robin assignment of a shop's new tickets of one service type among
+    chosen merchants (``tickets.assignment.auto_handler``)."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="assign_rules")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE,
+                                     related_name="+", verbose_name=_("service type"))
+    staff = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+",
+                                   verbose_name=_("handlers"))
+    # How many tickets the rule has handed out: the next goes to staff[turns % n].
+    turns = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("automatic assignment")
+        verbose_name_plural = _("automatic assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "service_type"],
+                                    name="assignrule_one_per_shop_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop} / {self.service_type}"

@@ -9,7 +9,7 @@ class TicketQuerySet(models.QuerySet):
         from .roles import Role, role_of, shop_id_of
 
         role = role_of(user)
-        qs = self.select_related("shop", "order", "service_type")
+        qs = self.select_related("shop", "order", "service_type", "handler")
         if role == Role.MERCHANT:
             return qs.filter(shop_id=shop_id_of(user))
         if role in (Role.AGENT, Role.OPS, Role.ADMIN):

@@ -80,11 +80,29 @@ def shop_id_of(user: User | AnonymousUser) -> int | None:
     if not user.is_authenticated:
         return None
     if not hasattr(user, "_servicedesk_shop_id"):
-        user._servicedesk_shop_id = (
-            merchant_memberships().filter(user_id=user.pk)
-            .values_list("shop_id", flat=True).first()
-        )
+        # The manager flag comes with it: one query answers both.
+        shop_id, manager = (merchant_memberships().filter(user_id=user.pk)
+                            .values_list("shop_id", "manager").first() or (None, False))
+        user._servicedesk_shop_id, user._servicedesk_manager = shop_id, manager
     return user._servicedesk_shop_id
+
+
+def is_manager(user) -> bool:
+    """A merchant whose membership carries the manager flag: assigns the shop's
+    tickets and sets its automatic assignment."""
+    if not is_merchant(user):
+        return False
+    shop_id_of(user)  # reads the flag with the shop
+    return user._servicedesk_manager
+
+
+def shop_merchants(shop_id: int):
+    """The users who are merchants of the shop right now (who may be a handler)."""
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects
+            .filter(shop_membership__in=merchant_memberships().filter(shop_id=shop_id))
+            .order_by("username"))
 
 
 def is_merchant(user) -> bool:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
@@ -30,17 +33,27 @@ from .pagination import PAGE_SIZE, KeysetPage, keyset_page
 COUNT_CAP = 10_000
 
 ALL = "all"
+# Pending with less than TICKET_DUE_SOON_HOURS left (and not yet past), soonest first.
+DUE_SOON = "due_soon"
+# Pending and assigned to the reader (?assigned=me), soonest first: merchants only.
+MINE = "mine"
 TABS = [
     (TicketStatus.PENDING, _("Pending")),
+    (DUE_SOON, _("Due soon")),
+    (MINE, _("Assigned to me")),
     (TicketStatus.UNDER_REVIEW, _("Under review")),
     (TicketStatus.CLOSED, _("Closed")),
     (ALL, _("All")),
 ]
+# The tabs ordered by the deadline, the closest first.
+DEADLINE_TABS = (TicketStatus.PENDING, DUE_SOON, MINE)
 
 # Not filters: the tab is the status filter applied on top of the others (so
-# the other tabs can be counted on the same filtered scope), and the cursors
-# belong to the pager.
-NOT_FILTER_PARAMS = ("status", "after", "before")
+# the other tabs can be counted on the same filtered scope), ``assigned=me``
+# picks the "assigned to me" tab, the cursors and the page number belong to
+# the pager.
+NOT_FILTER_PARAMS = ("status", "assigned", "after", "before", "page")
+ASSIGNED_TO_ME = "me"
 
 
 class Order(NamedTuple):
@@ -86,11 +99,25 @@ def list_filter(params: Mapping[str, str]) -> TicketFilter:
     return TicketFilter(data, queryset=Ticket.objects.none())
 
 
+def requested_tab(params: Mapping[str, str], default: str) -> str:
+    """The tab a query string asks for: ``assigned=me`` is the "assigned to
+    me" tab whatever the status says; then ``status``, else ``default``.
+    Any other ``assigned`` value is returned as is, for ``check_tab`` to refuse."""
+    assigned = params.get("assigned")
+    if assigned:
+        return MINE if assigned == ASSIGNED_TO_ME else f"assigned={assigned}"
+    return params.get("status") or default
+
+
 def check_tab(ticket_filter: TicketFilter, tab: str) -> bool:
-    """Whether ``tab`` is "all" or a status. A bad one becomes the status
-    field's error, with the status filter's own message, beside any other."""
-    if tab == ALL:
+    """Whether ``tab`` is "all", "due soon", "assigned to me" or a status. A
+    bad one becomes the status field's error, with the status filter's own
+    message, beside any other."""
+    if tab in (ALL, DUE_SOON, MINE):
         return True
+    if tab.startswith("assigned="):
+        ticket_filter.form.add_error(None, _("“assigned” can only be “me”."))
+        return False
     try:
         ticket_filter.filters["status"].field.clean(tab)
     except ValidationError as error:
@@ -99,51 +126,71 @@ def check_tab(ticket_filter: TicketFilter, tab: str) -> bool:
     return True
 
 
-def empty_tabs() -> list[Tab]:
+def empty_tabs(user=None) -> list[Tab]:
     """The tabs without counts, for a page whose filter could not be applied."""
-    return _tabs(None)
+    merchant = user is not None and roles.is_merchant(user)
+    return [tab for tab in _tabs(None) if merchant or tab["code"] != MINE]
 
 
 def list_order(tab: str) -> Order:
-    # Pending: the deadline closest first (ticket_shop_deadline / ticket_pending_deadline);
+    # Pending, due soon, assigned to me: the deadline closest first
+    # (ticket_shop_deadline / ticket_pending_deadline / ticket_handler_deadline);
     # every other tab: newest first (the *_created indexes).
-    if tab == TicketStatus.PENDING:
+    if tab in DEADLINE_TABS:
         return Order("deadline", descending=False)
     return Order("created_at", descending=True)
 
 
 def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | None = None,
-                   before: str | None = None) -> TicketListing:
+                   before: str | None = None, now: datetime | None = None) -> TicketListing:
     """One page of the tab ``tab`` of the user's tickets matching the filter,
     with every tab's count. ``ticket_filter`` comes from ``list_filter`` and
     must be valid, ``tab`` must have passed ``check_tab``. A broken cursor
     raises ``pagination.InvalidCursor``."""
+    now = now or timezone.now()
     base = _filtered(user, ticket_filter)
     status_filter = ticket_filter.filters["status"]
     order = list_order(tab)
-    page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before)),
+    page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before),
+                               user=user, now=now),
                        key=order.key, descending=order.descending, after=after, before=before)
     counts = {status: capped_count(status_filter.filter(base, status))
               for status in TicketStatus.values}
     # "All" is the sum of the three, so it costs no query; when a part reached
     # the cap, so does the sum.
     counts[ALL] = sum(counts.values())
+    counts[DUE_SOON] = capped_count(_due_soon(base, now))
+    # Only merchants have tickets assigned to them: nobody else gets the tab.
+    counts[MINE] = capped_count(_mine(base, user)) if roles.is_merchant(user) else None
     return TicketListing(tab=tab, order=order, page=page, tabs=_tabs(counts))
 
 
+def _due_soon(base: QuerySet, now: datetime) -> QuerySet:
+    window = timedelta(hours=settings.TICKET_DUE_SOON_HOURS)
+    return base.filter(status=TicketStatus.PENDING, deadline__gt=now, deadline__lte=now + window)
+
+
+def _mine(base: QuerySet, user) -> QuerySet:
+    # "deadline IS NOT NULL" (always true when pending) matches ticket_handler_deadline.
+    return base.filter(status=TicketStatus.PENDING, handler_id=user.pk, deadline__isnull=False)
+
+
 def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | None = None,
-                size: int = PAGE_SIZE, updated_after=None) -> KeysetPage:
+                size: int = PAGE_SIZE, updated_after=None,
+                now: datetime | None = None) -> KeysetPage:
     """One page of the list without the tab counts (the API's list): the same
     filter, tab and order as ``ticket_listing``; with ``updated_after``, the
     tickets changed at or after it, the oldest change first (incremental sync,
     keyset on ``(updated_at, id)``). Same preconditions as ``ticket_listing``."""
+    now = now or timezone.now()
     base = _filtered(user, ticket_filter)
     if updated_after is not None:
-        changed = _in_tab(ticket_filter, base, tab, first_page=False).filter(
-            updated_at__gte=updated_after)
+        changed = _in_tab(ticket_filter, base, tab, first_page=False, user=user,
+                          now=now).filter(updated_at__gte=updated_after)
         return keyset_page(changed, key="updated_at", descending=False, after=after, size=size)
     order = list_order(tab)
-    return keyset_page(_in_tab(ticket_filter, base, tab, first_page=not after),
+    return keyset_page(_in_tab(ticket_filter, base, tab, first_page=not after, user=user,
+                               now=now),
                        key=order.key, descending=order.descending, after=after, size=size)
 
 
@@ -153,7 +200,12 @@ def _filtered(user, ticket_filter: TicketFilter) -> QuerySet:
     return ticket_filter.filter_queryset(Ticket.objects.visible_to(user))
 
 
-def _in_tab(ticket_filter: TicketFilter, base: QuerySet, tab: str, *, first_page: bool):
+def _in_tab(ticket_filter: TicketFilter, base: QuerySet, tab: str, *, first_page: bool,
+            user, now: datetime):
+    if tab == DUE_SOON:
+        return _due_soon(base, now)
+    if tab == MINE:
+        return _mine(base, user)
     shown = base if tab == ALL else ticket_filter.filters["status"].filter(base, tab)
     if tab == TicketStatus.PENDING and first_page:
         # Always true (a database constraint), but saying it lets SQLite use the
@@ -182,10 +234,13 @@ def capped_count(qs: QuerySet) -> int:
     return qs.order_by()[: COUNT_CAP + 1].count()
 
 
-def _tabs(counts: dict[str, int] | None) -> list[Tab]:
+def _tabs(counts: dict[str, int | None] | None) -> list[Tab]:
+    """Every tab, without counts when ``counts`` is None; a tab counted as None
+    (assigned to me, for someone who is not a merchant) is not shown."""
     return [
         Tab(code=code, label=label,
             count=None if counts is None else min(counts[code], COUNT_CAP),
             capped=counts is not None and counts[code] > COUNT_CAP)
         for code, label in TABS
+        if counts is None or counts[code] is not None
     ]

@@ -48,6 +48,9 @@ class NotificationKind(models.TextChoices):
     # Not a transition: the sweep's reminder while a ticket stays pending.
     DUE_SOON = "due_soon", _("Due soon")
     TIMED_OUT = "timed_out", _("Timed out")
+    # Not a transition either: a manager made someone the ticket's handler
+    # (tickets.assignment).
+    ASSIGNED = "assigned", _("Assigned to you")
 
 
 class Action(StrEnum):

@@ -41,11 +41,13 @@ def test_the_same_notification_reads_in_chinese_and_in_english(rejected):
     ("status_changed", "审核", "waiting for review"),
     ("timed_out", "超时", "timed out"),
     ("due_soon", "即将超时", "due soon"),
+    ("assigned", "分配给你", "assigned to you"),
 ])
-def test_every_kind_has_both_languages(make_ticket, merchant, kind, zh, en):
+def test_every_kind_has_both_languages(make_ticket, merchant, colleague, kind, zh, en):
     ticket = make_ticket()
     if kind == "status_changed":
-        ticket = lifecycle.reply(ticket, actor=merchant, body="好的")
+        # The colleague replies: nobody is told of their own reply.
+        ticket = lifecycle.reply(ticket, actor=colleague, body="好的")
     else:
         notify(ticket, kind, now=ticket.created_at)
     notification = Notification.objects.filter(recipient=merchant, kind=kind).latest("id")

@@ -55,7 +55,7 @@ def test_listing_gives_the_tab_its_order_and_every_tab_its_count(merchant, agent
     assert listing(merchant, tab="closed").order == selectors.Order("created_at",
                                                                      descending=True)
     assert {t["code"]: t["count"] for t in pending.tabs} == {
-        "pending": 1, "under_review": 1, "closed": 1, "all": 3}
+        "pending": 1, "due_soon": 0, "mine": 0, "under_review": 1, "closed": 1, "all": 3}
     assert numbers(listing(merchant, tab="closed").page) == [closed.number]
 
 
@@ -112,8 +112,8 @@ def test_tab_counts_are_capped(merchant, make_ticket, monkeypatch):
     for _ in range(3):
         make_ticket()
     tabs = {t["code"]: (t["count"], t["capped"]) for t in listing(merchant, tab="pending").tabs}
-    assert tabs == {"pending": (2, True), "under_review": (0, False), "closed": (0, False),
-                    "all": (2, True)}
+    assert tabs == {"pending": (2, True), "due_soon": (0, False), "mine": (0, False),
+                    "under_review": (0, False), "closed": (0, False), "all": (2, True)}
 
 
 def test_review_queue_is_oldest_reply_first_with_a_capped_count(agent, merchant, make_ticket,

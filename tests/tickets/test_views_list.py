@@ -89,13 +89,13 @@ def test_tab_counts_follow_scope_and_filters(client, merchant, agent, make_ticke
     make_ticket(shop=shop_b)  # not the merchant's
     client.force_login(merchant)
     assert tab_counts(client.get(LIST)) == {
-        "pending": (1, False), "under_review": (1, False), "closed": (1, False),
-        "all": (3, False)}
+        "pending": (1, False), "due_soon": (0, False), "mine": (0, False),
+        "under_review": (1, False), "closed": (1, False), "all": (3, False)}
     # Filtering by order number narrows every tab's count.
     response = client.get(LIST, {"order_number": closed.order.number})
     assert tab_counts(response) == {
-        "pending": (0, False), "under_review": (0, False), "closed": (1, False),
-        "all": (1, False)}
+        "pending": (0, False), "due_soon": (0, False), "mine": (0, False),
+        "under_review": (0, False), "closed": (1, False), "all": (1, False)}
 
 
 def test_tab_counts_stop_at_the_cap(client, merchant, make_ticket, monkeypatch):
@@ -221,32 +221,34 @@ def test_list_query_count_is_the_same_on_a_deep_page(client, merchant, many_tick
     client.force_login(merchant)
     first = client.get(LIST, {"status": "all"})  # warm the session
     # session, user, role, shop, the service type named in the filter, service
-    # types for the form, 3 tab counts, the page, the header's unread badge.
-    with django_assert_max_num_queries(11):
+    # types for the form, 3 tab counts + due soon + assigned to me, the page,
+    # the header's unread badge.
+    with django_assert_max_num_queries(13):
         first = client.get(LIST, {"status": "all", "service_type": "shipping_urge"})
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         deep = client.get(LIST, {"status": "all", "service_type": "shipping_urge",
                                  "after": first.context["page"].next_cursor})
     assert len(numbers(deep)) == 20
 
 
-@pytest.mark.parametrize("role, queries", [("agent", 10), ("ops", 9)])
+@pytest.mark.parametrize("role, queries", [("agent", 12), ("ops", 11)])
 def test_list_query_count_for_agents_and_ops(client, request, role, queries, many_tickets,
                                              django_assert_max_num_queries):
     client.force_login(request.getfixturevalue(role))
     client.get(LIST)
-    # session, user, role, service types for the form, 3 tab counts, the page,
-    # the unread badge, and for agents the badge's review count (agents and
-    # ops have no shop to look up).
+    # session, user, role, service types and shops for the form, 3 tab counts
+    # + due soon, the page, the unread badge, and for agents the badge's review
+    # count (agents and ops have no shop to look up).
     with django_assert_max_num_queries(queries):
         first = client.get(LIST, {"status": "pending"})
     with django_assert_max_num_queries(queries):
         client.get(LIST, {"status": "pending", "after": first.context["page"].next_cursor})
 
 
-@pytest.mark.parametrize("tab", ["pending", "under_review", "closed", "all"])
+@pytest.mark.parametrize("tab, queries", [("pending", 13), ("due_soon", 13), ("under_review", 12),
+                                          ("closed", 12), ("all", 12)])
 def test_every_tab_costs_the_same_queries_on_any_page(client, merchant, agent, make_ticket,
-                                                      tab, django_assert_num_queries):
+                                                      tab, queries, django_assert_num_queries):
     start = timezone.now() - dt.timedelta(hours=2)
     tickets = [make_ticket(now=start + dt.timedelta(minutes=i)) for i in range(66)]
     for ticket in tickets[:44]:
@@ -256,12 +258,15 @@ def test_every_tab_costs_the_same_queries_on_any_page(client, merchant, agent, m
     client.force_login(merchant)
     client.get(LIST)  # warm the session
     # session, user, role, shop, service types for the form, the page, 3 tab
-    # counts, the header's unread badge: rows add none (the include reads only
-    # what visible_to joins).
-    with django_assert_num_queries(10):
+    # counts + due soon + assigned to me, the header's unread badge, and on the
+    # tabs of pending tickets the shop's reply templates for the batch form:
+    # rows add none (the include reads only what visible_to joins).
+    with django_assert_num_queries(queries):
         first = client.get(LIST, {"status": tab})
+    if tab == "due_soon":
+        return  # nothing is due within two hours here; the count is the point
     assert len(numbers(first)) == 20
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(queries):
         client.get(LIST, {"status": tab, "after": first.context["page"].next_cursor})
 
 
@@ -281,11 +286,17 @@ def test_tab_and_pager_links_keep_the_filter_and_drop_the_cursor(client, merchan
     page, html = response.context["page"], response.content.decode()
     tabs = link_queries(html, 'data-tab="')
     assert tabs == [{"status": [code], "service_type": ["shipping_urge"]}
-                    for code in ("pending", "under_review", "closed", "all")]
+                    for code in ("pending", "due_soon")] + [
+        {"service_type": ["shipping_urge"], "assigned": ["me"]}] + [
+        {"status": [code], "service_type": ["shipping_urge"]}
+        for code in ("under_review", "closed", "all")]
+    # The page number rides along with the cursor (the link came without one: page 1).
     assert link_queries(html, 'rel="next"') == [
-        {"status": ["all"], "service_type": ["shipping_urge"], "after": [page.next_cursor]}]
+        {"status": ["all"], "service_type": ["shipping_urge"], "after": [page.next_cursor],
+         "page": ["2"]}]
     assert link_queries(html, 'rel="prev"') == [
-        {"status": ["all"], "service_type": ["shipping_urge"], "before": [page.prev_cursor]}]
+        {"status": ["all"], "service_type": ["shipping_urge"], "before": [page.prev_cursor],
+         "page": ["1"]}]
     assert link_queries(html, "« ") == [{"status": ["all"], "service_type": ["shipping_urge"]}]
 
 

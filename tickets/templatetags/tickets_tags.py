@@ -16,6 +16,7 @@ def countdown_formats() -> dict:
     return {
         "hm": gettext("%(hours)s h %(minutes)s min left"),
         "ms": gettext("%(minutes)s min %(seconds)s s left"),
+        "s": gettext("%(seconds)s s left"),
         "overdue": pgettext("countdown", "Overdue"),
     }
 
@@ -28,7 +29,9 @@ def countdown_text(seconds: int, formats: dict | None = None) -> str:
     minutes, secs = divmod(rest, 60)
     if hours:
         return formats["hm"] % {"hours": hours, "minutes": minutes}
-    return formats["ms"] % {"minutes": minutes, "seconds": secs}
+    if minutes:
+        return formats["ms"] % {"minutes": minutes, "seconds": secs}
+    return formats["s"] % {"seconds": secs}
 
 
 def countdown_state(seconds: int) -> str:
@@ -66,3 +69,22 @@ def countdown_config():
 def startswith(value, prefix) -> bool:
     """For the header's "you are here": every page under a section's URL."""
     return str(value).startswith(str(prefix))
+
+
+@register.filter
+def hours_minutes(start, end) -> str:
+    """How long from ``start`` to ``end`` as "6 h 4 min" (Django's timesince
+    says "6 hours, 4 minutes", which reads badly in Chinese: "6 小时，4 分钟")."""
+    if start is None or end is None:
+        return ""
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return gettext("%(minutes)s min") % {"minutes": minutes}
+
+
+@register.filter
+def minutes_since(start, end) -> int:
+    """Whole minutes from ``start`` to ``end`` (the presence note's "2 minutes ago")."""
+    return max(0, int((end - start).total_seconds() // 60))

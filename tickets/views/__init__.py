@@ -5,6 +5,17 @@ from .create import ticket_create
 from .detail import evidence_file, evidence_thumbnail, ticket_detail
 from .info import handling_times
 from .lists import review_queue, ticket_list
+from .workday import (
+    assign,
+    assign_many,
+    assignment_rules,
+    batch_reply,
+    reply_presence,
+    reply_template_delete,
+    reply_templates,
+)
 
-__all__ = ["approve", "close", "evidence_file", "evidence_thumbnail", "handling_times", "reject",
-           "reply", "review_queue", "ticket_create", "ticket_detail", "ticket_list"]
+__all__ = ["approve", "assign", "assign_many", "assignment_rules", "batch_reply", "close",
+           "evidence_file", "evidence_thumbnail", "handling_times", "reject", "reply",
+           "reply_presence", "reply_template_delete", "reply_templates", "review_queue",
+           "ticket_create", "ticket_detail", "ticket_list"]

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import lifecycle, roles
+from .. import lifecycle, presence, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..http import perform
 from ..models import Ticket
@@ -48,11 +48,16 @@ def _act_on_form(request, ticket, form_name: str, form, action, *, success: str)
 @login_required
 def reply(request, number):
     ticket = _ticket_for(request, number, Action.REPLY)
+
+    def send(data):
+        replied = lifecycle.reply(ticket, actor=request.user, body=data["body"],
+                                  evidence=data["evidence"])
+        presence.stop_replying(ticket.pk, request.user)
+        return replied
+
     return _act_on_form(
-        request, ticket, "reply_form", ReplyForm(request.POST, request.FILES),
-        lambda data: lifecycle.reply(ticket, actor=request.user, body=data["body"],
-                                     evidence=data["evidence"]),
-        success=_("Your reply was sent for review."),
+        request, ticket, "reply_form", ReplyForm(request.POST, request.FILES, ticket=ticket),
+        send, success=_("Your reply was sent for review."),
     )
 
 

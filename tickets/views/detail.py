@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .. import roles
+from .. import presence, replies, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..models import EventKind, Ticket
 from ..serving import evidence_response
-from ..transitions import TRANSITIONS
+from ..transitions import TRANSITIONS, Action
 
 
 def visible_ticket(request, number: str) -> Ticket:
@@ -30,7 +30,19 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
                               None)
     overdue = ticket.is_overdue(now)
     allowed = roles.allowed_actions(user, ticket, now)
+    workday = {}
+    if Action.REPLY in allowed:
+        # Opening the reply form says so to the shop's other merchants; they
+        # see who started drafting and when (advisory: anyone may still reply).
+        presence.mark_replying(ticket.pk, user, now=now)
+        workday["drafters"] = presence.others_replying(ticket.pk, user, now=now)
+        workday["reply_templates"] = [
+            {"title": t.title, "body": replies.fill(t.body, ticket)}
+            for t in replies.templates_for(user, ticket.service_type)]
+    if roles.is_manager(user) and ticket.is_pending:
+        workday["handler_choices"] = list(roles.shop_merchants(ticket.shop_id))
     return {
+        **workday,
         "ticket": ticket,
         "order": ticket.order,
         "events": events,
@@ -41,7 +53,7 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
         # this user now ({% if may.reply %}). The deadline is the server's: once
         # it has passed, no reply form, even before the sweep closes the ticket.
         "may": {action: action in allowed for action in TRANSITIONS},
-        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reply_form": forms.get("reply_form") or ReplyForm(ticket=ticket),
         "reject_form": forms.get("reject_form") or RejectForm(),
         "close_form": forms.get("close_form") or CloseForm(),
         "evidence_max_files": settings.EVIDENCE_MAX_FILES,
@@ -52,6 +64,11 @@ def render_detail(request, ticket: Ticket, *, status: int = 200, error=None, **f
     context = detail_context(request, ticket, **forms)
     if error is not None:
         context["error"] = error
+    if request.method == "POST":
+        # A refused action re-renders the page under the action's URL; the
+        # browser is told the ticket's own (static/js/focus.js), so a reload
+        # shows the ticket instead of sending the form again.
+        context["replace_url"] = ticket.get_absolute_url()
     return render(request, "tickets/detail.html", context, status=status)
 
 

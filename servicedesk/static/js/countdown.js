@@ -23,9 +23,12 @@
     } else {
       var hours = Math.floor(seconds / 3600);
       var minutes = Math.floor((seconds % 3600) / 60);
+      // Under a minute: "9 s left", not "0 min 9 s left".
       text = hours > 0
         ? fill(config.hm, { hours: hours, minutes: minutes })
-        : fill(config.ms, { minutes: minutes, seconds: seconds % 60 });
+        : (minutes > 0
+          ? fill(config.ms, { minutes: minutes, seconds: seconds % 60 })
+          : fill(config.s, { seconds: seconds }));
     }
     if (node.textContent !== text) node.textContent = text;
     node.classList.remove("countdown-ok", "countdown-due-soon", "countdown-overdue");
