@@ -58,6 +58,8 @@ class TicketSummarySerializer(_TimeLeft):
     service_type = serializers.CharField(source="service_type.code")
     order_number = serializers.CharField(source="order.number")
     reject_count = serializers.IntegerField()
+    # The username of the shop's merchant who handles it; null: nobody (anyone of the shop).
+    handler = serializers.CharField(source="handler.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     url = serializers.SerializerMethodField()
@@ -148,6 +150,7 @@ def ticket_summaries(tickets, context) -> list[dict]:
         "service_type": t.service_type.code,
         "order_number": t.order.number,
         "reject_count": t.reject_count,
+        "handler": t.handler.username if t.handler_id is not None else None,
         "created_at": _iso(t.created_at, zone),
         "updated_at": _iso(t.updated_at, zone),
         "url": f"{base}{quote(t.number, safe='')}/",
@@ -175,6 +178,19 @@ class ExportJobSerializer(serializers.Serializer):
             return None
         return self.context["request"].build_absolute_uri(
             reverse("api:export-download", args=[job.pk]))
+
+
+class ReplyTemplateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    service_type = serializers.CharField(source="service_type.code", allow_null=True,
+                                         default=None)
+    # False: a platform default (usable, not the shop's to delete).
+    shop_owned = serializers.SerializerMethodField()
+
+    def get_shop_owned(self, template) -> bool:
+        return template.shop_id is not None
 
 
 class NotificationSerializer(serializers.Serializer):

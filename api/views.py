@@ -17,9 +17,9 @@ from exports.access import XLSX, ExportUnavailable, export_file_response, jobs_v
 from exports.requests import filter_params_from, request_export
 from notifications import services as notifications
 from notifications.models import Notification
-from tickets import lifecycle, roles, selectors
-from tickets.forms import CloseForm, RejectForm, ReplyForm, TicketCreateForm
-from tickets.models import ServiceType, Ticket, TicketStatus
+from tickets import lifecycle, replies, roles, selectors
+from tickets.forms import CloseForm, RejectForm, ReplyForm, ReplyTemplateForm, TicketCreateForm
+from tickets.models import ReplyTemplate, ServiceType, Ticket, TicketStatus
 from tickets.pagination import InvalidCursor, keyset_page
 from tickets.serving import evidence_response
 from tickets.transitions import Action
@@ -91,7 +91,11 @@ def _ticket_for(request, number: str, action: Action) -> Ticket:
 
 
 STATUS_PARAMS = [
-    OpenApiParameter("status", str, enum=[*TicketStatus.values, selectors.ALL]),
+    OpenApiParameter("status", str, enum=[*TicketStatus.values, selectors.DUE_SOON,
+                                          selectors.ALL]),
+    OpenApiParameter("assigned", str, enum=[selectors.ASSIGNED_TO_ME],
+                     description="`me`: the caller's pending tickets, soonest deadline first."),
+    OpenApiParameter("shop", int, description="A shop id (agents and ops)."),
     OpenApiParameter("order_number", str),
     OpenApiParameter("number", str),
     OpenApiParameter("service_type", str, description="A service type code."),
@@ -117,7 +121,7 @@ class TicketListView(APIView):
     def get(self, request):
         params = ListParams(data=request.query_params)
         params.is_valid(raise_exception=True)
-        tab = request.query_params.get("status") or selectors.ALL
+        tab = selectors.requested_tab(request.query_params, selectors.ALL)
         ticket_filter = selectors.list_filter(request.query_params)
         filter_valid = ticket_filter.is_valid()
         if not (selectors.check_tab(ticket_filter, tab) and filter_valid):
@@ -170,7 +174,7 @@ class ReplyView(APIView):
     @idempotent
     def post(self, request, number):
         ticket = _ticket_for(request, number, Action.REPLY)
-        data = _valid(ReplyForm(_form_data(request), request.FILES))
+        data = _valid(ReplyForm(_form_data(request), request.FILES, ticket=ticket))
         ticket = lifecycle.reply(ticket, actor=request.user, body=data["body"],
                                  evidence=data["evidence"])
         return _detail(request, ticket)
@@ -222,6 +226,51 @@ class ServiceTypeListView(APIView):
     def get(self, request):
         return Response(out.ServiceTypeSerializer(
             ServiceType.objects.filter(is_active=True), many=True).data)
+
+
+def _template_user(request):
+    if not roles.is_merchant(request.user):
+        raise ApiProblem(status=403, code="not_permitted",
+                         detail=_("Only the shop's merchants manage reply templates."))
+
+
+TEMPLATE_INPUT = inline_serializer("ReplyTemplateCreate", {
+    "title": serializers.CharField(max_length=60),
+    "body": serializers.CharField(max_length=2000),
+    "service_type": serializers.CharField(required=False, help_text="A service type code."),
+})
+
+
+class ReplyTemplateListView(APIView):
+    """The shop's reply templates and the platform's (merchants only)."""
+
+    @extend_schema(operation_id="reply_templates_list",
+                   responses={200: out.ReplyTemplateSerializer(many=True)})
+    def get(self, request):
+        _template_user(request)
+        return Response(out.ReplyTemplateSerializer(replies.templates_for(request.user),
+                                                    many=True).data)
+
+    @extend_schema(operation_id="reply_templates_create", request=TEMPLATE_INPUT,
+                   responses={201: out.ReplyTemplateSerializer})
+    @idempotent
+    def post(self, request):
+        _template_user(request)
+        data = _valid(ReplyTemplateForm(_form_data(request)))
+        template = replies.create_template(request.user, **data)
+        return Response(out.ReplyTemplateSerializer(template).data, status=201)
+
+
+class ReplyTemplateDetailView(APIView):
+    @extend_schema(operation_id="reply_templates_delete", responses={204: None})
+    def delete(self, request, pk):
+        _template_user(request)
+        try:
+            replies.delete_template(request.user, pk)
+        except ReplyTemplate.DoesNotExist:
+            raise ApiProblem(status=404, code="not_found",
+                             detail=_("Not found.")) from None
+        return Response(status=204)
 
 
 def _exporter(request):

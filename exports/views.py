@@ -17,6 +17,7 @@ from tickets.filters import TicketFilter
 from tickets.http import role_required
 
 from .access import ExportUnavailable, export_file_response, jobs_visible_to
+from .describe import describe
 from .errors import ExportCooldownActive, InvalidExportFilter
 from .requests import filter_params_from, request_export
 
@@ -70,9 +71,11 @@ def _render_list(request, *, form_data, error=None, status=200):
     ticket_filter = TicketFilter(form_data)
     if isinstance(error, InvalidExportFilter):
         ticket_filter.is_valid()  # show the field errors next to the fields
+    jobs = list(page.object_list)
+    describe(jobs)
     return render(request, "exports/list.html", {
         "page": page,
-        "jobs": page.object_list,
+        "jobs": jobs,
         "filter_form": ticket_filter.form,
         # Not "error": base.html shows that one above every page, this page shows it here.
         "refusal": error,
@@ -86,6 +89,7 @@ def _render_list(request, *, form_data, error=None, status=200):
 def job_row(request, pk: int):
     """The job's table row, polled by htmx while the job is queued or running."""
     job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
+    describe([job])
     return render(request, "exports/_job_row.html",
                   {"job": job, "sees_all": roles.is_ops(request.user)})
 
