@@ -219,7 +219,8 @@ def _seed_workday(types, shop: Shop, staff: list[User]) -> None:
     the first shop's new shipping-urge tickets alternate between its merchants."""
     ReplyTemplate.objects.get_or_create(
         shop=None, service_type=types["shipping_urge"], title="已发货（平台模板）",
-        defaults={"body": "您好，订单 {order_number} 已发货，物流单号 {tracking_number}，请留意查收。"})
+        defaults={"body": "您好，订单 {order_number} 已发货，"
+                          "物流单号 {tracking_number}，请留意查收。"})
     ReplyTemplate.objects.get_or_create(
         shop=shop, service_type=None, title="已处理",
         defaults={"body": "{buyer} 您好，关于「{product}」的问题我们已处理，订单 {order_number}。"})

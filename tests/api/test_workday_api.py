@@ -2,9 +2,9 @@
 
 import pytest
 
+from tests.factories import MerchantFactory
 from tickets import assignment
 from tickets.models import ReplyTemplate, ShopMembership
-from tests.factories import MerchantFactory
 
 
 def test_merchant_lists_creates_and_deletes_templates(merchant_api, merchant, shop_a, shop_b,

@@ -308,7 +308,8 @@ def test_templates_page_creates_lists_and_deletes(client, merchant, outsider, ag
                                                   service_type):
     client.force_login(merchant)
     assert client.get("/settings/templates/").status_code == 200
-    response = client.post("/settings/templates/", {"title": "已发货", "body": "单号 {tracking_number}",
+    response = client.post("/settings/templates/", {"title": "已发货",
+                                                    "body": "单号 {tracking_number}",
                                                     "service_type": service_type.code})
     assert response.status_code == 303
     template = ReplyTemplate.objects.get(title="已发货")

@@ -1,14 +1,13 @@
 """The ticket list with status tabs, and the agents' review queue: parse the
 query string, call the selector (tickets.selectors), render."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-
-from django.conf import settings
 
 from .. import replies, roles, selectors
 from ..forms import REPLY_MAX_LENGTH
