@@ -22,7 +22,7 @@ from exports.models import ExportJob, ExportStatus
 from notifications.models import Notification
 from tests.factories import OrderFactory, ServiceTypeFactory, UserFactory
 from tickets import lifecycle
-from tickets.models import Evidence, Ticket, TicketStatus
+from tickets.models import Evidence, ReplyTemplate, ShopMembership, Ticket, TicketStatus
 from tickets.pagination import Cursor
 
 from . import hostile
@@ -110,6 +110,10 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
                  evidence_type) -> "World":
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     nobody = UserFactory(username="nobody")
+    # The merchant manages shop A: the assignment pages get past their role check.
+    ShopMembership.objects.filter(user=merchant).update(manager=True)
+    template = ReplyTemplate.objects.create(shop=shop_a, title="已发货", body="{order_number}")
+    foreign_template = ReplyTemplate.objects.create(shop=shop_b, title="别人的", body="x")
     users = {"anonymous": None, "merchant": merchant, "outsider": outsider, "agent": agent,
              "ops": ops, "admin": superuser, "nobody": nobody}
 
@@ -158,7 +162,12 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
         own_jobs = [str(j.pk) for j in jobs.get(role, [])]
         other_jobs = [str(j.pk) for name, js in jobs.items() if name != role for j in js][:2]
         pools[role] = {
-            "status": [*TicketStatus.values, "all"],
+            "status": [*TicketStatus.values, "all", "due_soon"],
+            "assigned": ["me"],
+            "shop": [str(shop_a.pk), str(shop_b.pk)],
+            "numbers": [numbers[:2], numbers[-1:]],
+            "handler": [merchant.username, ""],
+            "title": ["已发货"],
             "order_number": [own[0].order.number, other[0].order.number, spare_order_a.number],
             "number": numbers,
             "service_type": ["shipping_urge", "return_refund", "retired"],
@@ -200,6 +209,7 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
             ],
             ("notifications", "pk"): own_notes[:2] + other_notes[:1],
             ("exports", "pk"): own_jobs + other_jobs,
+            "template_id": [str(template.pk), str(foreign_template.pk)],
             "id": [str(u.pk) for u in users.values() if u][:3],
             "content_type_id": [str(ContentType.objects.get_for_model(Ticket).pk)],
             "app_label": ["tickets", "auth", "notifications", "exports"],

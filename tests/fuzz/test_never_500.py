@@ -26,7 +26,16 @@ from hypothesis import settings as hypothesis_settings
 
 from notifications.forms import MarkAllReadForm
 from tickets.filters import TicketFilter
-from tickets.forms import CloseForm, RejectForm, ReplyForm, TicketCreateForm
+from tickets.forms import (
+    AssignForm,
+    BatchReplyForm,
+    BulkAssignForm,
+    CloseForm,
+    RejectForm,
+    ReplyForm,
+    ReplyTemplateForm,
+    TicketCreateForm,
+)
 
 from . import hostile
 from .conftest import ROLES, admin_model_for, admin_object_ids
@@ -48,11 +57,12 @@ ROUTES = url_table()
 
 FILTER_PARAMETERS = list(TicketFilter.base_filters)
 # Read from request.GET by views directly rather than through a form.
-VIEW_PARAMETERS = ["status", "after", "before", "page", "next", "up_to", "order_number", "tab"]
+VIEW_PARAMETERS = ["status", "assigned", "after", "before", "page", "next", "up_to",
+                   "order_number", "tab"]
 # What each page reads from the query string; the hostile value goes there
 # more often (every route still gets every parameter now and then).
 READS = {
-    "tickets:list": FILTER_PARAMETERS + ["status", "after", "before"],
+    "tickets:list": FILTER_PARAMETERS + ["status", "assigned", "after", "before", "page"],
     "tickets:review": ["after", "before"],
     "tickets:create": ["order_number"],
     "notifications:list": ["page"],
@@ -81,6 +91,10 @@ FORM_FIELDS = {
     "tickets:reply": _fields(ReplyForm),
     "tickets:reject": _fields(RejectForm),
     "tickets:close": _fields(CloseForm),
+    "tickets:batch_reply": _fields(BatchReplyForm),
+    "tickets:assign": _fields(AssignForm),
+    "tickets:assign_many": _fields(BulkAssignForm),
+    "tickets:templates": _fields(ReplyTemplateForm),
     "notifications:read_all": _fields(MarkAllReadForm),
     "exports:list": FILTER_PARAMETERS,
     "login": _fields(AuthenticationForm),
@@ -174,6 +188,13 @@ SWEEPS = {
     "tickets:reject": ("agent", ["POST"]),
     "tickets:close": ("agent", ["POST"]),
     "tickets:review": ("agent", ["GET"]),
+    "tickets:batch_reply": ("merchant", ["POST"]),
+    "tickets:assign": ("merchant", ["POST"]),
+    "tickets:assign_many": ("merchant", ["POST"]),
+    "tickets:presence": ("merchant", ["POST"]),
+    "tickets:templates": ("merchant", ["GET", "POST"]),
+    "tickets:template_delete": ("merchant", ["POST"]),
+    "tickets:assignment_rules": ("merchant", ["GET", "POST"]),
     "notifications:list": ("merchant", ["GET"]),
     "notifications:open": ("merchant", ["GET"]),
     "notifications:read": ("merchant", ["POST"]),
