@@ -159,15 +159,21 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     # "All" is the sum of the three, so it costs no query; when a part reached
     # the cap, so does the sum.
     counts[ALL] = sum(counts.values())
-    counts[DUE_SOON] = capped_count(_due_soon(base, now))
+    counts[DUE_SOON] = capped_count(_due_soon(base, now, user))
     # Only merchants have tickets assigned to them: nobody else gets the tab.
     counts[MINE] = capped_count(_mine(base, user)) if roles.is_merchant(user) else None
     return TicketListing(tab=tab, order=order, page=page, tabs=_tabs(counts))
 
 
-def _due_soon(base: QuerySet, now: datetime) -> QuerySet:
+def _due_soon(base: QuerySet, now: datetime, user) -> QuerySet:
+    """A deadline within the window is pending by a database constraint. A
+    merchant's scope reads the range off ticket_shop_deadline alone (saying
+    status = 'pending' too made PostgreSQL AND it with a bitmap of every pending
+    ticket: 190 ms at 1,000,000); across shops ticket_pending_deadline serves,
+    and it needs the status named."""
     window = timedelta(hours=settings.TICKET_DUE_SOON_HOURS)
-    return base.filter(status=TicketStatus.PENDING, deadline__gt=now, deadline__lte=now + window)
+    due = base.filter(deadline__gt=now, deadline__lte=now + window)
+    return due if roles.is_merchant(user) else due.filter(status=TicketStatus.PENDING)
 
 
 def _mine(base: QuerySet, user) -> QuerySet:
@@ -208,7 +214,7 @@ def _filtered(user, ticket_filter: TicketFilter) -> QuerySet:
 def _in_tab(ticket_filter: TicketFilter, base: QuerySet, tab: str, *, first_page: bool,
             user, now: datetime):
     if tab == DUE_SOON:
-        return _due_soon(base, now)
+        return _due_soon(base, now, user)
     if tab == MINE:
         return _mine(base, user)
     shown = base if tab == ALL else ticket_filter.filters["status"].filter(base, tab)
