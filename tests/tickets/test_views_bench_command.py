@@ -48,7 +48,7 @@ def test_bench_batch_reply_compares_the_two_paths(db):
     call_command("bench_batch_reply", size=3, rounds=1, stdout=out)
     lines = out.getvalue().splitlines()
     assert any(line.startswith("round 1:") for line in lines)
-    assert lines[-1].startswith("target batch reply / 3 single replies: ")
+    assert lines[-1].startswith("target batch reply / 3 single replies (median")
     # Every ticket of both paths went through the lifecycle once.
     assert Ticket.objects.filter(order__product_title="批量回复测试",
                                  status="under_review").count() == 2 * 3 * 3
