@@ -88,7 +88,10 @@ class TicketNumbersField(forms.MultipleChoiceField):
         self.error_messages["required"] = _("Select at least one ticket.")
 
     def valid_value(self, value) -> bool:
-        return len(value) <= 20
+        # Ticket numbers are digits: anything else (a NUL byte, which
+        # PostgreSQL refuses in a query) is a field error, not a lookup.
+        value = value.strip()
+        return value.isascii() and value.isdigit() and len(value) <= 20
 
     def clean(self, value):
         numbers = list(dict.fromkeys(n.strip() for n in super().clean(value)))
