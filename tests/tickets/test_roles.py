@@ -54,3 +54,23 @@ def test_an_agent_who_is_also_a_shop_member_sees_every_shop(shop_a, shop_b, make
     make_ticket(shop=shop_b)
     assert roles.role_of(user) == Role.AGENT
     assert Ticket.objects.visible_to(user).count() == 2
+
+
+def test_a_user_loaded_with_roles_answers_like_role_of_in_one_query(
+        shop_a, django_assert_num_queries):
+    """roles.load_user (the session's user, tickets.auth) decides role and shop
+    in its one query exactly as role_of and shop_id_of decide them."""
+    users = []
+    for index, (groups, superuser, active, member) in enumerate(COMBINATIONS):
+        user = UserFactory(username=f"u{index}", is_superuser=superuser, is_active=active)
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        if member:
+            MembershipFactory(user=user, shop=shop_a)
+        users.append(user)
+    for user, combination in zip(users, COMBINATIONS, strict=True):
+        expected = (roles.role_of(user), roles.shop_id_of(user))
+        with django_assert_num_queries(1):
+            loaded = roles.load_user(user.pk)
+            assert (roles.role_of(loaded), roles.shop_id_of(loaded)) == expected, combination
+    assert roles.load_user(10**9) is None

@@ -176,8 +176,8 @@ def test_detail_query_count_is_fixed(client, merchant, agent, make_ticket, image
         lifecycle.reject(ticket, actor=agent, reason=f"原因 {i}")
     client.force_login(merchant)
     client.get(url(ticket))
-    # session, user, role, shop, ticket, events + actors, evidence, unread badge
-    with django_assert_max_num_queries(8):
+    # the user with role and shop, ticket, events + actors, evidence, unread badge
+    with django_assert_max_num_queries(5):
         client.get(url(ticket))
 
 

@@ -220,24 +220,24 @@ def test_list_query_count_is_the_same_on_a_deep_page(client, merchant, many_tick
                                                      django_assert_max_num_queries):
     client.force_login(merchant)
     first = client.get(LIST, {"status": "all"})  # warm the session
-    # session, user, role, shop, the service type named in the filter, service
-    # types for the form, 3 tab counts, the page, the header's unread badge.
-    with django_assert_max_num_queries(11):
+    # the user with role and shop (the session comes from the cache), the
+    # service type named in the filter, service types for the form, 3 tab
+    # counts, the page, the header's unread badge.
+    with django_assert_max_num_queries(8):
         first = client.get(LIST, {"status": "all", "service_type": "shipping_urge"})
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(8):
         deep = client.get(LIST, {"status": "all", "service_type": "shipping_urge",
                                  "after": first.context["page"].next_cursor})
     assert len(numbers(deep)) == 20
 
 
-@pytest.mark.parametrize("role, queries", [("agent", 10), ("ops", 9)])
+@pytest.mark.parametrize("role, queries", [("agent", 8), ("ops", 7)])
 def test_list_query_count_for_agents_and_ops(client, request, role, queries, many_tickets,
                                              django_assert_max_num_queries):
     client.force_login(request.getfixturevalue(role))
     client.get(LIST)
-    # session, user, role, service types for the form, 3 tab counts, the page,
-    # the unread badge, and for agents the badge's review count (agents and
-    # ops have no shop to look up).
+    # the user with role, service types for the form, 3 tab counts, the page,
+    # the unread badge, and for agents the badge's review count.
     with django_assert_max_num_queries(queries):
         first = client.get(LIST, {"status": "pending"})
     with django_assert_max_num_queries(queries):
@@ -255,13 +255,13 @@ def test_every_tab_costs_the_same_queries_on_any_page(client, merchant, agent, m
         lifecycle.approve(ticket, actor=agent)
     client.force_login(merchant)
     client.get(LIST)  # warm the session
-    # session, user, role, shop, service types for the form, the page, 3 tab
-    # counts, the header's unread badge: rows add none (the include reads only
-    # what visible_to joins).
-    with django_assert_num_queries(10):
+    # the user with role and shop (one query; the session is in the cache),
+    # service types for the form, the page, 3 tab counts, the header's unread
+    # badge: rows add none (the include reads only what visible_to joins).
+    with django_assert_num_queries(7):
         first = client.get(LIST, {"status": tab})
     assert len(numbers(first)) == 20
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(7):
         client.get(LIST, {"status": tab, "after": first.context["page"].next_cursor})
 
 
