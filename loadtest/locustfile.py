@@ -4,8 +4,8 @@ Runs in the load tool's own virtualenv (``make bench-load`` makes it): it
 imports locust and the standard library only, never the project. The command
 writes a plan (``BENCH_LOAD_PLAN``, JSON): the user levels, the seconds per
 phase, and one entry per simulated person: a real account of its own (merchants
-of many shops, several agents) with its password, an API token, and the ticket
-and order numbers it may see.
+of many shops, several agents) with its password, an API token, the ticket and
+order numbers it may see, and its requests (the command's ``mix``).
 
 Every simulated person logs in through the login page once. Then a controller
 runs, for each level, a floor phase (every active person asks the liveness
@@ -89,7 +89,7 @@ class Person(FastHttpUser):
         self.index = next(State.next_index)
         self.person = PLAN["people"][self.index]
         self.rng = random.Random(self.index)
-        self.pages = itertools.cycle(self._mix())
+        self.pages = itertools.cycle(self.person["mix"])
         for _ in range(self.rng.randrange(6)):  # not everybody starts on the same page
             next(self.pages)
         with self.client.get("/accounts/login/", name="login:form",
@@ -106,20 +106,6 @@ class Person(FastHttpUser):
             else:
                 State.login_failures.append([self.person["username"], answer.status_code])
             answer.success()
-
-    def _mix(self):
-        """The five pages of the person's day and the API list, in turn."""
-        role = self.person["role"]
-        tab = "pending" if role == "merchant" else "all"
-        return [
-            ("list tab", f"/tickets/?status={tab}", {}),
-            ("order filter", "/tickets/?status=all&order_number={order}", {}),
-            ("detail", "/tickets/{ticket}/", {}),
-            (f"badge poll ({role})", "/notifications/badge/", {"HX-Request": "true"}),
-            ("unread count", "/notifications/unread-count/", {}),
-            ("API list", "/api/v1/tickets/",
-             {"Authorization": f"Bearer {self.person['token']}"}),
-        ]
 
     @task
     def work(self):
