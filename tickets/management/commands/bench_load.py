@@ -40,7 +40,7 @@ from django.db import connection
 from django.test import Client
 
 from tickets import demo, roles
-from tickets.benchmarking import write_target
+from tickets.benchmarking import time_get, write_target
 from tickets.models import ShopMembership, Ticket
 
 ROOT = Path(settings.BASE_DIR)
@@ -375,28 +375,23 @@ class Server:
 
 
 def time_alone(client, url: str, meta: dict, repeat: int) -> dict:
-    """Median and fastest wall ms, mean CPU ms of this process, and queries of
-    ``repeat`` GETs after three warm-ups, each of which must answer 200."""
-    for _ in range(3):
-        response = client.get(url, **meta)
-        assert response.status_code == 200, (url, response.status_code)
-    statements = []
-
-    def count(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        client.get(url, **meta)
-    timings = []
+    """``time_get``'s median and queries, plus the fastest request and this
+    process's CPU ms per request (warm-ups included: they cost the same)."""
+    samples = []
     cpu_started = time.process_time()
-    for _ in range(repeat):
-        started = time.perf_counter()
-        client.get(url, **meta)
-        timings.append((time.perf_counter() - started) * 1000)
-    cpu = (time.process_time() - cpu_started) * 1000 / repeat
-    return {"median": statistics.median(timings), "fastest": min(timings), "cpu": cpu,
-            "queries": len(statements)}
+    median, _, queries = time_get(_Bound(client, meta), url, repeat, timings=samples)
+    cpu = (time.process_time() - cpu_started) * 1000 / (repeat + 4)
+    return {"median": median, "fastest": min(samples), "cpu": cpu, "queries": queries}
+
+
+class _Bound:
+    """A test client sending ``meta`` (headers) with every GET."""
+
+    def __init__(self, client, meta):
+        self.client, self.meta = client, meta
+
+    def get(self, url):
+        return self.client.get(url, **self.meta)
 
 
 def free_port() -> int:
