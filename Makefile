@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTHON ?= python3
 
 .PHONY: demo demo-serve test install install-dev browsers lint bench-pages bench-sweep bench-export \
-	bench-notifications audit
+	bench-notifications bench-load audit
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -105,6 +105,25 @@ bench-export: $(BENCH_VENV)/.installed
 		createdb -h 127.0.0.1 -U postgres servicedesk_bench_export 2>/dev/null || true; fi
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py migrate --noinput -v 0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BENCH_PY) manage.py bench_export $(BENCH_ARGS)
+
+# Requests/s and latency of gunicorn (gunicorn.conf.py, DEBUG off) under 8, 32
+# and 64 simultaneous users, each a real account logged in, against a floor
+# measured in the same run (tickets/management/commands/bench_load.py). locust
+# drives the load from a virtualenv of its own: a tool, not a dependency.
+# The database is DATABASE_URL (PostgreSQL with 1,000,000 tickets is the
+# benchmark; it is seeded once when it holds fewer). A smoke run:
+# BENCH_LOAD_ARGS="--users 2 --seconds 2 --tickets 100".
+LOAD_VENV ?= var/bench-load-venv
+BENCH_LOAD_ARGS ?=
+
+$(LOAD_VENV)/.installed:
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/python -m pip install -q 'locust>=2.37,<3'
+	touch $@
+
+bench-load: install $(LOAD_VENV)/.installed
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py bench_load --locust $(LOAD_VENV)/bin/locust $(BENCH_LOAD_ARGS)
 
 # Lighthouse (accessibility, best practices, performance, SEO) over the demo's
 # list, detail and review pages as agent1, desktop and mobile: scores per page,

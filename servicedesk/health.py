@@ -1,12 +1,15 @@
-"""Liveness and readiness for load balancers: the process answers, the database
-answers, the broker accepts a connection, and the file bucket answers a HEAD
-when files are kept in S3. A failed check is logged with its exception, so a 503
-in the balancer's view has its reason in our log."""
+"""Liveness and readiness for load balancers. ``livez``: the process answers
+(nothing else is asked, so a slow database never gets a healthy process
+restarted); it is also the floor of the load benchmark, the cheapest response
+this stack can give. ``healthz``: the database answers, the broker accepts a
+connection, and the file bucket answers a HEAD when files are kept in S3. A
+failed check is logged with its exception, so a 503 in the balancer's view has
+its reason in our log."""
 
 import logging
 
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -35,6 +38,12 @@ def _broker_ok() -> bool:
     except Exception:  # any failure means "not ready"
         logger.exception("healthz: the broker is not reachable")
         return False
+
+
+@never_cache
+@require_GET
+def livez(request):
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @never_cache

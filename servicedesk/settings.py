@@ -110,7 +110,8 @@ CONTENT_SECURITY_POLICY = {
 # forge, are never read); see the README for what that means behind a proxy.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the session's user with role and shop.
+    "tickets.auth.RoleAwareBackend",
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=10, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1)
@@ -204,6 +205,12 @@ if REDIS_URL:
                           "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from the shared cache and written through to the database:
+# a page no longer reads the session table, and a Redis restart (or flush)
+# logs nobody out. Only with a shared cache: per-process memory would keep a
+# session that logged out in one process alive in the others.
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if REDIS_URL
+                  else "django.contrib.sessions.backends.db")
 
 # Celery. The filesystem transport needs its folders made by us (servicedesk/apps.py).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

@@ -19,5 +19,10 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 
+# Sessions as production keeps them with Redis (cached_db), also when the suite
+# runs without Redis: one process, so its local cache is shared by every request,
+# and the query counts the tests pin are production's.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # django-axes logs every login attempt; the suite makes thousands.
 AXES_VERBOSE = False

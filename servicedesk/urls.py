@@ -13,6 +13,7 @@ urlpatterns = [
          name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("livez", health.livez, name="livez"),
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),

@@ -132,3 +132,20 @@ def test_the_demos_plain_http_switch_does_not_pass_the_deploy_checks():
     assert result.returncode != 0
     for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in result.stderr + result.stdout, check
+
+
+@pytest.mark.parametrize("redis_url, engine", [
+    ("redis://127.0.0.1:6379/9", "django.contrib.sessions.backends.cached_db"),
+    ("", "django.contrib.sessions.backends.db"),
+])
+def test_sessions_are_cached_only_in_a_shared_cache(redis_url, engine):
+    """With Redis, sessions are read from it (and written through to the
+    database); per-process memory would keep a logged-out session alive in the
+    other processes, so without Redis they stay in the database."""
+    environment = production_like_environment()
+    environment["REDIS_URL"] = redis_url
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SESSION_ENGINE)"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == engine

@@ -13,9 +13,11 @@ from .models import Ticket, TicketStatus
 from .pagination import Cursor
 
 
-def time_get(client, url: str, repeat: int) -> tuple[float, float, int]:
+def time_get(client, url: str, repeat: int, *,
+             timings: list | None = None) -> tuple[float, float, int]:
     """(median ms, p90 ms, queries of one request) for ``repeat`` GETs of ``url``
-    after three warm-up requests, each of which must answer 200."""
+    after three warm-up requests, each of which must answer 200. ``timings``,
+    when given, receives every measured request's ms."""
     for _ in range(3):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
@@ -27,12 +29,14 @@ def time_get(client, url: str, repeat: int) -> tuple[float, float, int]:
 
     with connection.execute_wrapper(count):
         client.get(url)
-    timings = []
+    measured = []
     for _ in range(repeat):
         started = time.perf_counter()
         client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
+        measured.append((time.perf_counter() - started) * 1000)
+    if timings is not None:
+        timings.extend(measured)
+    timings = sorted(measured)
     return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], len(statements)
 
 

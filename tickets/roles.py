@@ -5,7 +5,9 @@ groups has the most powerful of them (``PRECEDENCE``), everywhere: the pages,
 the scope and the notifications' recipients all ask this module.
 
 ``role_of`` caches the answer on the user object, so a request asks the database
-once however many templates and checks want to know.
+once however many templates and checks want to know. ``with_roles`` loads users
+with the answer already in the same query (the session's user is loaded that
+way, by ``tickets.auth.RoleAwareBackend``), so a page asks for none at all.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +76,50 @@ def role_of(user: User | AnonymousUser) -> Role:
             role = Role.NONE
     user._servicedesk_role = role
     return role
+
+
+def _in_group_field(name: str) -> str:
+    return f"servicedesk_in_{name}"
+
+
+def with_roles(users: QuerySet) -> QuerySet:
+    """``users`` (a User queryset) with what ``role_of`` and ``shop_id_of`` need
+    selected in the same query: one EXISTS per role group and the shop of the
+    user's membership. Read the rows through ``remember_roles``."""
+    from .models import ShopMembership
+
+    memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
+    membership = ShopMembership.objects.filter(user_id=OuterRef("pk"))
+    return users.annotate(
+        **{_in_group_field(name): Exists(memberships.filter(group__name=name))
+           for name in GROUP_NAMES},
+        servicedesk_membership_shop=Subquery(membership.values("shop_id")[:1]),
+        servicedesk_membership_manager=Subquery(membership.values("manager")[:1]),
+    )
+
+
+def remember_roles(user: User) -> User:
+    """Cache the role, shop and manager flag of a user loaded through ``with_roles`` on it,
+    decided exactly as ``role_of`` and ``merchant_memberships`` decide them."""
+    if user.is_superuser:
+        role, shop_id = Role.ADMIN, None
+    else:
+        role = next((r for r in PRECEDENCE if getattr(user, _in_group_field(r))), Role.NONE)
+        shop_id = (user.servicedesk_membership_shop
+                   if role == Role.MERCHANT and user.is_active else None)
+        # A merchant without a shop is no merchant at all.
+        if role == Role.MERCHANT and shop_id is None:
+            role = Role.NONE
+    user._servicedesk_role = role
+    user._servicedesk_shop_id = shop_id
+    user._servicedesk_manager = bool(shop_id is not None and user.servicedesk_membership_manager)
+    return user
+
+
+def load_user(pk) -> User | None:
+    """The user ``pk`` with role and shop, in one query; None when there is none."""
+    user = with_roles(User._default_manager.filter(pk=pk)).first()
+    return remember_roles(user) if user is not None else None
 
 
 def shop_id_of(user: User | AnonymousUser) -> int | None:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
-from tickets import lifecycle
+from tickets import lifecycle, selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -67,8 +67,8 @@ def test_list_is_paginated_with_a_pinned_query_count(merchant_client, merchant, 
                                                      django_assert_max_num_queries):
     for _ in range(25):
         make_ticket()
-    # session, user, role (groups, membership), badge count, page count, page rows.
-    with django_assert_max_num_queries(8):
+    # the user with role and shop, badge count, page count, page rows.
+    with django_assert_max_num_queries(5):
         first = merchant_client.get("/notifications/")
     second = merchant_client.get("/notifications/?page=2")
     assert first.content.decode().count('class="notification unread"') == 20
@@ -174,10 +174,11 @@ def test_mark_read_endpoints_refuse_get(merchant_client, merchant, three_notific
     assert unread(merchant) == 3
 
 
-def test_unread_count_endpoint_costs_three_queries(merchant_client, three_notifications,
-                                                   django_assert_num_queries):
-    # session, user, and the COUNT over the user's unread rows (partial index).
-    with django_assert_num_queries(3):
+def test_unread_count_endpoint_costs_two_queries(merchant_client, three_notifications,
+                                                 django_assert_num_queries):
+    # the user (with role and shop; the session is in the cache), and the COUNT
+    # over the user's unread rows (partial index).
+    with django_assert_num_queries(2):
         response = merchant_client.get("/notifications/unread-count/")
     assert response.status_code == 200
     assert json.loads(response.content) == {"unread": 3}
@@ -213,11 +214,28 @@ def test_agents_badge_shows_the_review_queue(client, agent, under_review_ticket,
                                              django_assert_max_num_queries):
     make_ticket()  # pending: not waiting for review
     client.force_login(agent)
-    # session, user, role, unread count, review count.
-    with django_assert_max_num_queries(5):
+    # the user with role (the session is in the cache), unread count, review count.
+    with django_assert_max_num_queries(3):
         html = client.get("/notifications/badge/", **HTMX).content.decode()
     assert 'data-review="1"' in html
     assert 'href="/review/"' in html
+
+
+def test_agents_badge_review_count_stops_at_the_cap(client, agent, merchant, make_ticket,
+                                                    monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
+    for _ in range(3):
+        lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    client.force_login(agent)
+    html = client.get("/notifications/badge/", **HTMX).content.decode()
+    assert re.search(r'data-review="1">1\+</span>', html), html
+
+
+def test_merchants_badge_costs_two_queries(merchant_client, django_assert_num_queries):
+    merchant_client.get("/notifications/badge/", **HTMX)
+    # the user with role and shop, the unread count.
+    with django_assert_num_queries(2):
+        merchant_client.get("/notifications/badge/", **HTMX)
 
 
 def test_merchants_badge_has_no_review_queue(merchant_client):

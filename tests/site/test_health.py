@@ -1,5 +1,5 @@
-"""/healthz: 200 when the database and the broker answer, 503 with the failed
-check named otherwise, and the reason in the log."""
+"""/livez: 200, asking nothing. /healthz: 200 when the database and the broker
+answer, 503 with the failed check named otherwise, and the reason in the log."""
 
 import logging
 
@@ -46,3 +46,10 @@ def test_broker_down_is_503_and_the_reason_is_logged(client, monkeypatch, caplog
     [record] = [r for r in caplog.records if r.name == "servicedesk.health"]
     assert "broker" in record.getMessage()
     assert record.exc_info is not None
+
+
+def test_livez_answers_without_asking_anything(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/livez")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]

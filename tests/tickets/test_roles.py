@@ -25,7 +25,9 @@ COMBINATIONS = [
 ]
 
 
-def test_role_of_and_the_merchant_query_agree_for_every_kind_of_user(shop_a):
+@pytest.fixture
+def every_kind_of_user(shop_a):
+    """One user per combination of COMBINATIONS, in its order."""
     users = []
     for index, (groups, superuser, active, member) in enumerate(COMBINATIONS):
         user = UserFactory(username=f"u{index}", is_superuser=superuser, is_active=active)
@@ -34,6 +36,12 @@ def test_role_of_and_the_merchant_query_agree_for_every_kind_of_user(shop_a):
         if member:
             MembershipFactory(user=user, shop=shop_a)
         users.append(user)
+    return users
+
+
+def test_role_of_and_the_merchant_query_agree_for_every_kind_of_user(shop_a,
+                                                                     every_kind_of_user):
+    users = every_kind_of_user
     listed = set(roles.merchant_memberships().filter(shop=shop_a)
                  .values_list("user_id", flat=True))
     for user, (groups, superuser, active, member) in zip(users, COMBINATIONS, strict=True):
@@ -54,3 +62,15 @@ def test_an_agent_who_is_also_a_shop_member_sees_every_shop(shop_a, shop_b, make
     make_ticket(shop=shop_b)
     assert roles.role_of(user) == Role.AGENT
     assert Ticket.objects.visible_to(user).count() == 2
+
+
+def test_a_user_loaded_with_roles_answers_like_role_of_in_one_query(
+        every_kind_of_user, django_assert_num_queries):
+    """roles.load_user (the session's user, tickets.auth) decides role and shop
+    in its one query exactly as role_of and shop_id_of decide them."""
+    for user, combination in zip(every_kind_of_user, COMBINATIONS, strict=True):
+        expected = (roles.role_of(user), roles.shop_id_of(user))
+        with django_assert_num_queries(1):
+            loaded = roles.load_user(user.pk)
+            assert (roles.role_of(loaded), roles.shop_id_of(loaded)) == expected, combination
+    assert roles.load_user(10**9) is None

@@ -178,9 +178,9 @@ def test_detail_query_count_is_fixed(client, merchant, agent, make_ticket, image
         lifecycle.reject(ticket, actor=agent, reason=f"原因 {i}")
     client.force_login(merchant)
     client.get(url(ticket))
-    # session, user, role, shop, ticket, events + actors, evidence, the reply
+    # the user with role and shop, ticket, events + actors, evidence, the reply
     # templates that fit, unread badge
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(6):
         client.get(url(ticket))
 
 

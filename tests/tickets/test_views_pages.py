@@ -136,8 +136,8 @@ def test_review_queue_query_count(client, agent, merchant, make_ticket,
         lifecycle.reply(make_ticket(), actor=merchant, body="好")
     client.force_login(agent)
     first = client.get(REVIEW)
-    # session, user, role, page, count, the header badge's unread and review counts
-    with django_assert_max_num_queries(7):
+    # the user with role, page, count, the header badge's unread and review counts
+    with django_assert_max_num_queries(5):
         client.get(REVIEW, {"after": first.context["page"].next_cursor})
 
 
@@ -147,13 +147,13 @@ def test_review_queue_costs_the_same_queries_on_any_page(client, agent, merchant
         lifecycle.reply(make_ticket(), actor=merchant, body="好")
     client.force_login(agent)
     client.get(REVIEW)  # warm the session
-    # session, user, role, page, capped count, the header badge's unread and
-    # review counts; rows add none.
-    with django_assert_num_queries(7):
+    # the user with role (the session is in the cache), page, capped count, the
+    # header badge's unread and review counts; rows add none.
+    with django_assert_num_queries(5):
         first = client.get(REVIEW)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         second = client.get(REVIEW, {"after": first.context["page"].next_cursor})
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         client.get(REVIEW, {"after": second.context["page"].next_cursor})
     assert len(second.context["page"].rows) == 20
 
