@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from notifications.models import Notification, NotificationKind
 from tickets import demo
+from tickets.benchmarking import write_target
 from tickets.models import (
     EventKind,
     Resolution,
@@ -53,7 +54,6 @@ from tickets.models import (
     TicketEvent,
     TicketStatus,
 )
-from tickets.benchmarking import write_target
 from tickets.sweep import sweep_deadlines
 
 MERCHANTS_PER_SHOP = 2
@@ -273,7 +273,8 @@ class Command(BaseCommand):
                 f"| {row['round']} | {row['database']} | {row['tickets']:,} "
                 f"| {row['overdue']:,} | {row['batch']} | {row['floor']:.2f} "
                 f"| {row['sweep']:.2f} | {row['sweep'] / row['floor']:.2f}x "
-                f"| {row['events']:,} | {row['notifications']:,} | {row['reminders']:,} | {row['load']} |"
+                f"| {row['events']:,} | {row['notifications']:,} | {row['reminders']:,} "
+                f"| {row['load']} |"
             )
         ratios = [row["sweep"] / row["floor"] for row in rows]
         self.stdout.write(
