@@ -53,8 +53,10 @@ class Command(BaseCommand):
         parser.add_argument("--notifications", type=int, default=300_000)
         parser.add_argument("--staff-per-shop", type=int, default=10)
         parser.add_argument("--runs", type=int, default=200)
+        parser.add_argument("--batch", type=int, default=500,
+                            help="tickets per notify_many batch (the sweep's batch)")
 
-    def handle(self, *args, notifications, staff_per_shop, runs, **options):
+    def handle(self, *args, notifications, staff_per_shop, runs, batch, **options):
         users = self.seed(notifications, staff_per_shop)
         target = users[0]
         unread = services.unread_count(target)
@@ -94,7 +96,7 @@ class Command(BaseCommand):
             cursor.execute(f"{prefix} {count_sql}")
             plan = [" ".join(str(cell) for cell in row) for row in cursor.fetchall()]
 
-        batch = list(Ticket.objects.order_by("id")[:500])
+        batch = list(Ticket.objects.order_by("id")[:batch])
         now = timezone.now()
 
         def bulk():
