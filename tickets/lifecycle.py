@@ -314,18 +314,18 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
     # clause is added here (PostgreSQL; SQLite since 3.35).
     fields = [Ticket._meta.get_field(name) for name in _RETURNED]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    converters = [
-        connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        for col in (field.get_col(Ticket._meta.db_table) for field in fields)
-    ]
+    cols = [field.get_col(Ticket._meta.db_table) for field in fields]
+    converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                  for col in cols]
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {columns}", params)
         returned = cursor.fetchall()
     tickets = []
     for row in returned:
         ticket = Ticket(**{
-            field.attname: _converted(value, field, field_converters)
-            for field, value, field_converters in zip(fields, row, converters, strict=True)
+            field.attname: _converted(value, col, col_converters)
+            for field, col, value, col_converters in zip(fields, cols, row, converters,
+                                                         strict=True)
         })
         for name, value in values.items():
             if not hasattr(value, "resolve_expression"):
@@ -334,9 +334,10 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
     return tickets
 
 
-def _converted(value, field, converters):
+def _converted(value, expression, converters):
+    """A returned value as the ORM would have read it (e.g. SQLite's datetime text)."""
     for converter in converters:
-        value = converter(value, field, connection)
+        value = converter(value, expression, connection)
     return value
 
 
