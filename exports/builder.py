@@ -100,7 +100,7 @@ def run_export(job_id: int) -> ExportJob | None:
 
 def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
     columns = writer.columns_for(job.language)
-    selections, datetimes_are_local = writer.selections(columns, vendor=connection.vendor)
+    selections, datetimes = writer.selections(columns, vendor=connection.vendor)
     # A fifth of the reaper's limit: a run may miss a few beats (a slow chunk, a
     # busy database) before it is taken for dead.
     beat_every = settings.EXPORT_STALE_AFTER_SECONDS / 5
@@ -122,7 +122,7 @@ def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
         written = writer.write_workbook(
             export_rows(job, selections), spool, columns=columns,
             max_rows=settings.EXPORT_MAX_ROWS, on_progress=record_progress,
-            progress_every=PROGRESS_CHECK_EVERY, datetimes_are_local=datetimes_are_local,
+            progress_every=PROGRESS_CHECK_EVERY, datetimes=datetimes,
         )
         # Zipping took a while; say so before the storage write.
         if not jobs.beat(run, rows_written=written):

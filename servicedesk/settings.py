@@ -267,7 +267,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # should end before the next one is due); how early the reminder goes out.
 TICKET_SWEEP_INTERVAL_SECONDS = env_float("TICKET_SWEEP_INTERVAL_SECONDS", default=60,
                                           positive=True)
-TICKET_SWEEP_BATCH_SIZE = env_int("TICKET_SWEEP_BATCH_SIZE", default=500, minimum=1)
+TICKET_SWEEP_BATCH_SIZE = env_int("TICKET_SWEEP_BATCH_SIZE", default=2000, minimum=1)
 TICKET_SWEEP_TIME_BUDGET_SECONDS = env_float("TICKET_SWEEP_TIME_BUDGET_SECONDS", default=50,
                                              positive=True)
 TICKET_DUE_SOON_HOURS = env_float("TICKET_DUE_SOON_HOURS", default=2, positive=True)

@@ -23,6 +23,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -245,8 +247,8 @@ def time_out(ticket: Ticket | int, *, now: datetime | None = None) -> Ticket:
 
 # --- Batch paths for the deadline sweep (tickets.sweep) -------------------------
 #
-# The same rules as ``time_out`` for many tickets at once: claim rows under lock,
-# change them with one guarded UPDATE, append one event per ticket and notify in
+# The same rules as ``time_out`` for many tickets at once: claim rows under lock
+# and change them in one guarded UPDATE, append one event per ticket and notify in
 # bulk, all in one transaction per batch. At 100,000 tickets a save() per row
 # costs 6 times one bare UPDATE (40 times with a commit per row) on this project's
 # machines; ``manage.py bench_sweep`` measures this path against that floor.
@@ -256,40 +258,92 @@ def time_out(ticket: Ticket | int, *, now: datetime | None = None) -> Ticket:
 def _batch_transaction():
     """One batch, one durable transaction, committed with the server's usual
     synchronous commit: once the sweep has said a ticket timed out (and its
-    merchants were told), a server crash must not bring it back pending."""
+    merchants were told), a server crash must not bring it back pending.
+
+    PostgreSQL: Django creates foreign keys DEFERRABLE INITIALLY DEFERRED, so
+    each row the batch inserts (events, notifications) would queue its checks
+    until COMMIT. Checked at the end of each INSERT instead, the same checks run
+    while the referenced rows are still hot, and the commit is only the commit."""
     with transaction.atomic(durable=True):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         yield
 
 
-def _claim(queryset, *, limit: int) -> list[Ticket]:
-    """Lock up to ``limit`` rows of ``queryset``, soonest deadline first.
+# What the batch paths need of each claimed ticket: the id for the events and
+# notifications, the shop for the recipients, the deadline for a reminder.
+_RETURNED = ("id", "shop", "deadline")
+_CLAIMED = "sweep_claimed"
+
+
+def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
+    """Claim up to ``limit`` rows of ``queryset``, soonest deadline first, and
+    write ``values`` to them, in one statement:
+
+        WITH claimed AS MATERIALIZED
+            (SELECT id ... ORDER BY deadline, id LIMIT n FOR NO KEY UPDATE SKIP LOCKED)
+        UPDATE ticket SET ... WHERE <queryset> AND id IN (SELECT id FROM claimed)
+        RETURNING id, shop_id, deadline
+
+    Returns the tickets it changed (only the returned fields, as they are after
+    the UPDATE, plus ``values``).
+    The outer WHERE repeats the claim's conditions, so a row is changed only if
+    it still matches once locked; the caller writes events and notifications
+    for exactly the returned rows.
 
     The sweep may run in several workers at once: on PostgreSQL SKIP LOCKED lets
-    each take rows the others have not locked, instead of queueing behind them.
-    SQLite has no row locks; there the IMMEDIATE transaction (settings) makes the
-    whole batch one writer, so a second sweep waits, then claims only what is
-    still due."""
-    # Only what the batch paths read: the guarded UPDATE needs the ids, the
-    # notifications the deadline (due_soon); not the content and the rest.
-    queryset = queryset.order_by("deadline", "id").only("id", "shop_id", "deadline")
+    each take rows the others have not locked, instead of queueing behind them;
+    NO KEY UPDATE, because the sweep never changes the key, so it need not block
+    rows elsewhere that reference the ticket (events, notifications). SQLite has
+    no row locks (Django leaves the locking clause out there): the IMMEDIATE
+    transaction (settings) makes the whole batch one writer, so a second sweep
+    waits, then claims only what is still due."""
+    claim = queryset.order_by("deadline", "id")
     features = connection.features
     if features.has_select_for_update_skip_locked:
-        # NO KEY UPDATE: the sweep never changes the key, so it need not block
-        # rows elsewhere that reference the ticket (events, notifications).
-        queryset = queryset.select_for_update(
-            skip_locked=True, of=("self",), no_key=features.has_select_for_no_key_update)
-    return list(queryset[:limit])
+        claim = claim.select_for_update(skip_locked=True,
+                                        no_key=features.has_select_for_no_key_update)
+    claim_sql, claim_params = claim.values("pk")[:limit].query.sql_with_params()
+    # The claim is a MATERIALIZED CTE, not a plain IN (subquery): PostgreSQL may
+    # run a subquery again for each outer row, and each run locks and returns
+    # rows of its own, so more than ``limit`` would be changed.
+    update = queryset.filter(
+        pk__in=RawSQL(f"SELECT {connection.ops.quote_name('pk')} FROM {_CLAIMED}", ())
+    ).query.chain(UpdateQuery)
+    update.add_update_values(values)
+    update_sql, update_params = update.get_compiler(connection=connection).as_sql()
+    sql = f"WITH {_CLAIMED} AS MATERIALIZED ({claim_sql}) {update_sql}"
+    params = (*claim_params, *update_params)
+    # The ORM's UPDATE has no RETURNING; the statement is the ORM's, the
+    # clause is added here (PostgreSQL; SQLite since 3.35).
+    fields = [Ticket._meta.get_field(name) for name in _RETURNED]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    cols = [field.get_col(Ticket._meta.db_table) for field in fields]
+    converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+                  for col in cols]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {columns}", params)
+        returned = cursor.fetchall()
+    tickets = []
+    for row in returned:
+        ticket = Ticket(**{
+            field.attname: _converted(value, col, col_converters)
+            for field, col, value, col_converters in zip(fields, cols, row, converters,
+                                                         strict=True)
+        })
+        for name, value in values.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(ticket, name, value)
+        tickets.append(ticket)
+    return tickets
 
 
-def _guarded_update(queryset, claimed: list[Ticket], **values) -> None:
-    """One UPDATE for the claimed rows, still under the claim's conditions. The
-    rows are locked, so every one must still match; if not, roll the batch back
-    rather than write events or notifications for tickets that did not change."""
-    updated = queryset.filter(pk__in=[t.pk for t in claimed]).update(**values)
-    if updated != len(claimed):
-        raise RuntimeError(
-            f"sweep batch claimed {len(claimed)} tickets but could update {updated}"
-        )
+def _converted(value, expression, converters):
+    """A returned value as the ORM would have read it (e.g. SQLite's datetime text)."""
+    for converter in converters:
+        value = converter(value, expression, connection)
+    return value
 
 
 def time_out_due(now: datetime, *, limit: int) -> int:
@@ -301,22 +355,27 @@ def time_out_due(now: datetime, *, limit: int) -> int:
     ticket out of pending, so it is not claimed; a reply waiting on a claimed row
     finds it closed when the batch commits and is refused."""
     transition = TRANSITIONS[Action.TIME_OUT]
-    due = Ticket.objects.due(now)
     with _batch_transaction():
-        tickets = _claim(due, limit=limit)
+        # No deadline to set (time-out never enters pending), so no service type.
+        tickets = _claim_and_update(Ticket.objects.due(now), limit=limit,
+                                    **transition.moved_fields(now))
         if not tickets:
             return 0
-        # No deadline to set (time-out never enters pending), so no service type.
-        moved = transition.moved_fields(now)
-        _guarded_update(due, tickets, **moved)
-        for ticket in tickets:
-            for name, value in moved.items():
-                setattr(ticket, name, value)
-        _append_events(transition, [ticket.pk for ticket in tickets], now)
-        # A timeout's notification needs nothing from its event (no actor, no
-        # text), so the events are not read back for it.
-        notify_many(tickets, transition.notification, now=now)
+        _insert_side_rows(transition.notification, tickets, now,
+                          events_for=transition)
     return len(tickets)
+
+
+def _insert_side_rows(kind: str, tickets: list[Ticket], now: datetime, *,
+                      events_for: Transition | None = None) -> None:
+    """The per-ticket rows a sweep batch writes next to its UPDATE, each one
+    set-based statement (or a few, on SQLite) whatever the batch size: the
+    transition's events, when it records one, and the notifications."""
+    if events_for is not None:
+        _append_events(events_for, [ticket.pk for ticket in tickets], now)
+    # A timeout's notification needs nothing from its event (no actor, no
+    # text), so the events are not read back for it.
+    notify_many(tickets, kind, now=now)
 
 
 def _append_events(transition: Transition, ticket_ids: list[int], now: datetime) -> None:
@@ -365,14 +424,13 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
 
     No TicketEvent: the reminder changes no status, and the thread shows
     transitions only. The notification itself is the record."""
-    unwarned = due_soon(now, window)
     with _batch_transaction():
-        tickets = _claim(unwarned, limit=limit)
+        # Compare-and-set: only rows still without a reminder for this deadline.
+        tickets = _claim_and_update(due_soon(now, window), limit=limit,
+                                    due_soon_sent_for=F("deadline"))
         if not tickets:
             return 0
-        # Compare-and-set: only rows still without a reminder for this deadline.
-        _guarded_update(unwarned, tickets, due_soon_sent_for=F("deadline"))
         for ticket in tickets:
             ticket.due_soon_sent_for = ticket.deadline
-        notify_many(tickets, NotificationKind.DUE_SOON, now=now)
+        _insert_side_rows(NotificationKind.DUE_SOON, tickets, now)
     return len(tickets)

@@ -4,6 +4,11 @@ of notify calls. Run it on the database you care about (DATABASE_URL); it adds
 bench users (bench_notif_*) and notifications, and reuses them on the next run.
 
     python manage.py bench_notifications --notifications 300000
+
+It ends with one verdict line per target: the user's unread COUNT (a partial
+index, whatever the table's size) within UNREAD_COUNT_MS, the whole unread-count
+request within the page budget, and a sweep batch's notify_many at least
+BULK_VS_LOOP times faster than a notify call per ticket (same run).
 """
 
 import random
@@ -20,10 +25,15 @@ from django.utils import timezone
 from notifications import services
 from notifications.models import Notification, NotificationKind
 from tickets import demo
+from tickets.benchmarking import write_target
 from tickets.models import ShopMembership, Ticket
 from tickets.roles import Role
 
 PREFIX = "bench_notif_"
+# The targets (see the module docstring).
+UNREAD_COUNT_MS = 5
+UNREAD_REQUEST_MS = 20  # the page budget of bench_pages
+BULK_VS_LOOP = 10
 
 
 def median_ms(fn, runs: int) -> float:
@@ -43,8 +53,10 @@ class Command(BaseCommand):
         parser.add_argument("--notifications", type=int, default=300_000)
         parser.add_argument("--staff-per-shop", type=int, default=10)
         parser.add_argument("--runs", type=int, default=200)
+        parser.add_argument("--batch", type=int, default=500,
+                            help="tickets per notify_many batch (the sweep's batch)")
 
-    def handle(self, *args, notifications, staff_per_shop, runs, **options):
+    def handle(self, *args, notifications, staff_per_shop, runs, batch, **options):
         users = self.seed(notifications, staff_per_shop)
         target = users[0]
         unread = services.unread_count(target)
@@ -84,7 +96,7 @@ class Command(BaseCommand):
             cursor.execute(f"{prefix} {count_sql}")
             plan = [" ".join(str(cell) for cell in row) for row in cursor.fetchall()]
 
-        batch = list(Ticket.objects.order_by("id")[:500])
+        batch = list(Ticket.objects.order_by("id")[:batch])
         now = timezone.now()
 
         def bulk():
@@ -124,6 +136,14 @@ class Command(BaseCommand):
         self.stdout.write("plan of the unread count (before the notify runs):")
         for line in plan:
             self.stdout.write("  " + line)
+        self.stdout.write("")
+        write_target(self.stdout, "unread COUNT for one user, median", rows[0][1],
+                     UNREAD_COUNT_MS, unit=" ms")
+        write_target(self.stdout, "GET /notifications/unread-count/ median", rows[2][1],
+                     UNREAD_REQUEST_MS, unit=" ms")
+        write_target(self.stdout, "per-ticket notify loop / notify_many", loop_ms / bulk_ms,
+                     BULK_VS_LOOP, unit="x", at_least=True)
+
     def seed(self, notifications: int, staff_per_shop: int) -> list[User]:
         if Ticket.objects.count() < 1000:
             self.stdout.write("seeding 1,000 tickets for the bench ...")

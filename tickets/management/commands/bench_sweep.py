@@ -1,8 +1,9 @@
 """Benchmark the deadline sweep against the floor of one bare SQL UPDATE.
 
-    python manage.py bench_sweep [--tickets 1000000] [--overdue 100000]
+    python manage.py bench_sweep [--tickets 1000000] [--overdue 100000] [--rounds 3]
     make bench-sweep                      # SQLite (default settings)
     DATABASE_URL=postgres://... make bench-sweep
+    BENCH_ARGS="--tickets 200000 --overdue 20000 --rounds 1" make bench-sweep  # quick
 
 Works in a throw-away database next to the configured one (a file under var/ on
 SQLite, ``<name>_bench_sweep`` on PostgreSQL), so the real data is never
@@ -13,16 +14,25 @@ gives every shop two merchants so the timeouts notify someone, then times:
     commit (the sweep's figure includes its commits too); the rows are then put
     back as they were, untimed;
 (b) the sweep as production runs it: batches with row locks, the guarded
-    UPDATE, one TicketEvent per ticket and the notifications, a commit per batch.
+    UPDATE, one TicketEvent per ticket and the notifications, a commit per batch;
+    then the tickets are reopened and the sweep's events and notifications
+    deleted, untimed, so the next round starts from the same state.
 
-Only the ratio b/a means anything: the machine is shared and noisy.
+``--rounds`` rounds of (a) then (b), interleaved, so load that comes and goes on a
+shared machine hits both sides alike; the verdict is the median of the per-round
+ratios b/a. Only ratios mean anything: the machine is shared and noisy.
+``--keep`` keeps the seeded database and ``--reuse`` starts from a kept one
+(seeding 1,000,000 tickets takes longer than the rounds).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -31,7 +41,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from notifications.models import Notification, NotificationKind
 from tickets import demo
+from tickets.benchmarking import write_target
 from tickets.models import (
     EventKind,
     Resolution,
@@ -45,6 +57,8 @@ from tickets.models import (
 from tickets.sweep import sweep_deadlines
 
 MERCHANTS_PER_SHOP = 2
+# The sweep issue's target: at most twice the bare UPDATE of the same rows.
+TARGET_RATIO = 2.0
 
 
 class Command(BaseCommand):
@@ -57,12 +71,18 @@ class Command(BaseCommand):
                             help="of those, pending tickets whose deadline has passed")
         parser.add_argument("--batch-size", type=int, default=None,
                             help="sweep batch size (default TICKET_SWEEP_BATCH_SIZE)")
+        parser.add_argument("--rounds", type=int, default=3,
+                            help="rounds of (floor, sweep); the median ratio is the verdict")
         parser.add_argument("--keep", action="store_true",
                             help="keep the benchmark database afterwards")
+        parser.add_argument("--reuse", action="store_true",
+                            help="start from the database a --keep run left, if its sizes match")
 
-    def handle(self, *args, tickets, overdue, batch_size, keep, **options):
+    def handle(self, *args, tickets, overdue, batch_size, rounds, keep, reuse, **options):
         if not 0 < overdue <= tickets:
             raise CommandError("Need 0 < --overdue <= --tickets.")
+        if rounds < 1:
+            raise CommandError("Need --rounds >= 1.")
         batch_size = batch_size or settings.TICKET_SWEEP_BATCH_SIZE
         creation = connection.creation
         old_name = connection.settings_dict["NAME"]
@@ -70,36 +90,79 @@ class Command(BaseCommand):
             str(settings.VAR_DIR / "bench_sweep.sqlite3") if connection.vendor == "sqlite"
             else f"{old_name}_bench_sweep"
         )
-        self.stdout.write(f"Creating the benchmark database ({connection.vendor}) ...")
-        creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        kept = self.kept_state()
+        now = None
+        if reuse and kept.get("tickets") == tickets and kept.get("overdue") == overdue:
+            self.stdout.write(f"Reusing the benchmark database ({connection.vendor}) ...")
+            connection.close()
+            connection.settings_dict["NAME"] = creation._get_test_db_name()
+            now = datetime.fromisoformat(kept["now"])
+        else:
+            self.stdout.write(f"Creating the benchmark database ({connection.vendor}) ...")
+            creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         try:
-            row = self.measure(tickets, overdue, batch_size)
+            if now is None:
+                now = self.seed(tickets, overdue)
+            if keep or reuse:
+                self.kept_state_path().write_text(json.dumps(
+                    {"tickets": tickets, "overdue": overdue, "now": now.isoformat()}))
+            rows = self.measure(now, tickets, overdue, batch_size, rounds)
         finally:
-            if keep:
+            if keep or reuse:
                 self.stdout.write(f"Kept {connection.settings_dict['NAME']}.")
             else:
                 creation.destroy_test_db(old_name, verbosity=0)
-        self.print_table(row)
+                self.kept_state_path().unlink(missing_ok=True)
+        self.print_table(rows)
 
-    def measure(self, tickets: int, overdue: int, batch_size: int) -> dict:
+    def kept_state_path(self):
+        return settings.VAR_DIR / f"bench_sweep_{connection.vendor}.json"
+
+    def kept_state(self) -> dict:
+        try:
+            return json.loads(self.kept_state_path().read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def seed(self, tickets: int, overdue: int):
+        """Seed and return the moment the sweep runs at: a little after seeding,
+        like the beat would; the floor closes the very same rows."""
         now = timezone.now()
         started = time.monotonic()
         demo.bulk_seed_tickets(tickets, overdue=overdue, now=now, progress=self.progress)
         merchants = self.give_every_shop_merchants()
         self.stdout.write(f"Seeded {tickets:,} tickets and {merchants} merchants in "
                           f"{time.monotonic() - started:.0f} s.")
+        return now + timedelta(seconds=1)
+
+    def measure(self, now, tickets: int, overdue: int, batch_size: int,
+                rounds: int) -> list[dict]:
         self.analyze()
-        # The sweep runs at a moment a little after seeding, like the beat would;
-        # the floor closes the very same rows.
-        now += timedelta(seconds=1)
         due = Ticket.objects.due(now).count()
         if due != overdue:
             raise CommandError(f"expected {overdue} overdue tickets, found {due}")
+        rows = []
+        for round_ in range(1, rounds + 1):
+            floor = self.time_bare_update(now, overdue)
+            self.reopen(now, overdue)
+            self.analyze()  # and, on PostgreSQL, clear the dead rows the UPDATEs left
+            row = self.time_sweep(now, tickets, overdue, batch_size)
+            row.update(round=round_, floor=floor, load=self.load_average())
+            self.reopen(now, overdue, clear_side_rows=True)
+            self.analyze()
+            self.stdout.write(f"  round {round_}: bare UPDATE {floor:.2f} s, sweep "
+                              f"{row['sweep']:.2f} s, ratio {row['sweep'] / floor:.2f}x "
+                              f"(load {row['load']})")
+            rows.append(row)
+        return rows
 
-        floor = self.time_bare_update(now, overdue)
-        self.reopen(now, overdue)
-        self.analyze()  # and, on PostgreSQL, clear the dead rows both UPDATEs left
+    def load_average(self) -> str:
+        try:
+            return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        except OSError:
+            return "n/a"
 
+    def time_sweep(self, now, tickets: int, overdue: int, batch_size: int) -> dict:
         notifications_before = self.notification_count()
         started = time.perf_counter()
         result = sweep_deadlines(now=now, batch_size=batch_size, time_budget=math.inf)
@@ -118,11 +181,9 @@ class Command(BaseCommand):
             "tickets": tickets,
             "overdue": overdue,
             "batch": batch_size,
-            "floor": floor,
             "sweep": sweep,
             "events": events,
-            "notifications": (None if notifications is None
-                              else notifications - notifications_before),
+            "notifications": notifications - notifications_before,
             "reminders": result.warned,
         }
 
@@ -147,7 +208,7 @@ class Command(BaseCommand):
     def analyze(self) -> None:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                for model in (Ticket, TicketEvent):
+                for model in (Ticket, TicketEvent, Notification):
                     cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
                 # Every other table too, as autovacuum would have by the time a real
                 # sweep runs: the merchants were added after seeding, and with the
@@ -173,11 +234,23 @@ class Command(BaseCommand):
             raise CommandError(f"the bare UPDATE changed {changed} rows, expected {overdue}")
         return elapsed
 
-    def reopen(self, now, overdue: int) -> None:
-        """Undo the floor's UPDATE: the seeded overdue tickets got their deadline
-        as created_at + handling time, so it can be recomputed per service type."""
+    def reopen(self, now, overdue: int, *, clear_side_rows: bool = False) -> None:
+        """Undo the floor's UPDATE (or the sweep's): the seeded overdue tickets got
+        their deadline as created_at + handling time, so it can be recomputed per
+        service type. After the sweep, its events and notifications go too."""
         closed = Ticket.objects.filter(resolution=Resolution.TIMED_OUT, closed_at=now)
         with transaction.atomic():
+            if clear_side_rows:
+                # One DELETE each, without collecting the rows first: nothing
+                # else refers to a timeout's event or notification.
+                TicketEvent.objects.filter(kind=EventKind.TIMED_OUT,
+                                           created_at=now)._raw_delete(connection.alias)
+                Notification.objects.filter(
+                    kind__in=(NotificationKind.TIMED_OUT, NotificationKind.DUE_SOON),
+                    created_at=now)._raw_delete(connection.alias)
+                # The reminders the sweep sent go too, so every round sends the same.
+                Ticket.objects.filter(due_soon_sent_for__isnull=False).update(
+                    due_soon_sent_for=None)
             for service_type in ServiceType.objects.all():
                 closed.filter(service_type=service_type).update(
                     status=TicketStatus.PENDING, resolution="", closed_at=None,
@@ -187,22 +260,26 @@ class Command(BaseCommand):
         if due != overdue:
             raise CommandError(f"reopened {due} overdue tickets, expected {overdue}")
 
-    def notification_count(self) -> int | None:
-        try:
-            from notifications.models import Notification
-        except ImportError:  # the notifications app has no model yet
-            return None
+    def notification_count(self) -> int:
         return Notification.objects.count()
 
-    def print_table(self, row: dict) -> None:
-        notes = ("n/a (notify_many is a stub)" if row["notifications"] is None
-                 else f"{row['notifications']:,}")
+    def print_table(self, rows: list[dict]) -> None:
         self.stdout.write("")
-        self.stdout.write("| database | tickets | overdue | batch | bare UPDATE s | sweep s "
-                          "| ratio | events | notifications | reminders |")
-        self.stdout.write("|---|---|---|---|---|---|---|---|---|---|")
+        self.stdout.write("| round | database | tickets | overdue | batch | bare UPDATE s "
+                          "| sweep s | ratio | events | notifications | reminders | load |")
+        self.stdout.write("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for row in rows:
+            self.stdout.write(
+                f"| {row['round']} | {row['database']} | {row['tickets']:,} "
+                f"| {row['overdue']:,} | {row['batch']} | {row['floor']:.2f} "
+                f"| {row['sweep']:.2f} | {row['sweep'] / row['floor']:.2f}x "
+                f"| {row['events']:,} | {row['notifications']:,} | {row['reminders']:,} "
+                f"| {row['load']} |"
+            )
+        ratios = [row["sweep"] / row["floor"] for row in rows]
         self.stdout.write(
-            f"| {row['database']} | {row['tickets']:,} | {row['overdue']:,} | {row['batch']} "
-            f"| {row['floor']:.2f} | {row['sweep']:.2f} | {row['sweep'] / row['floor']:.2f}x "
-            f"| {row['events']:,} | {notes} | {row['reminders']:,} |"
-        )
+            f"\nMedian of {len(rows)} rounds: bare UPDATE "
+            f"{statistics.median(row['floor'] for row in rows):.2f} s, sweep "
+            f"{statistics.median(row['sweep'] for row in rows):.2f} s.\n")
+        write_target(self.stdout, f"sweep/bare UPDATE ({rows[0]['database']}, median of "
+                     f"{len(rows)})", statistics.median(ratios), TARGET_RATIO, unit="x")
