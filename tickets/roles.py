@@ -63,16 +63,42 @@ def role_of(user: User | AnonymousUser) -> Role:
     cached = getattr(user, "_servicedesk_role", None)
     if cached is not None:
         return cached
+    names = set() if user.is_superuser else set(user.groups.values_list("name", flat=True))
+    user._servicedesk_role = _role_from(user, names)
+    return user._servicedesk_role
+
+
+def _role_from(user: User, names: set[str]) -> Role:
     if user.is_superuser:
-        role = Role.ADMIN
-    else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in PRECEDENCE if r in names), Role.NONE)
-        # A merchant without a shop is no merchant at all.
-        if role == Role.MERCHANT and shop_id_of(user) is None:
-            role = Role.NONE
-    user._servicedesk_role = role
+        return Role.ADMIN
+    role = next((r for r in PRECEDENCE if r in names), Role.NONE)
+    # A merchant without a shop is no merchant at all.
+    if role == Role.MERCHANT and shop_id_of(user) is None:
+        return Role.NONE
     return role
+
+
+def role_annotations(user_ref: str) -> dict:
+    """Annotations that read a user's groups and shop in the same query as a
+    row that points at the user (``user_ref``: the field holding the user's id,
+    e.g. an API token's ``user_id``), so a request costs one query for who is
+    asking, their role and their shop. ``remember_role`` then primes the caches
+    ``role_of`` and ``shop_id_of`` read."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    in_groups = User.groups.through.objects.filter(user_id=OuterRef(user_ref))
+    annotations = {f"_role_in_{name}": Exists(in_groups.filter(group__name=name))
+                   for name in GROUP_NAMES}
+    annotations["_role_shop_id"] = Subquery(
+        merchant_memberships().filter(user_id=OuterRef(user_ref)).values("shop_id")[:1])
+    return annotations
+
+
+def remember_role(user: User, row) -> None:
+    """Prime ``user``'s role and shop from a row read with ``role_annotations``."""
+    user._servicedesk_shop_id = row._role_shop_id
+    names = {name for name in GROUP_NAMES if getattr(row, f"_role_in_{name}")}
+    user._servicedesk_role = _role_from(user, names)
 
 
 def shop_id_of(user: User | AnonymousUser) -> int | None:
