@@ -68,6 +68,11 @@ def same_query_counts(rows, families) -> list[str]:
     return failures
 
 
+def for_users(users, label: str, urls) -> list[tuple]:
+    """The same figure for each of ``users``: ``FIGURES`` entries."""
+    return [(label, username, urls) for username in users]
+
+
 def measure(figures, repeat: int, client_for) -> list[tuple]:
     """(label, username, median, p90, queries) per figure of ``figures``
     ((label, username, urls): ``urls`` takes the user's ``Samples`` and returns

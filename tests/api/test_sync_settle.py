@@ -9,28 +9,16 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from tests.factories import UserFactory
+from tests.threads import wait_until_a_backend_waits_for_a_lock
 from tickets import lifecycle
 from tickets.models import Ticket, TicketEvent, TicketStatus
 from tickets.writes import TicketWriteTimedOut, ticket_write
 
 BOUND, SETTLE = 2.0, 4.5
-
-
-def _wait_for_a_lock_wait(timeout=10):
-    """Until some backend waits for a lock (the slow transaction is stuck)."""
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the slow transaction never waited")
 
 
 class _RowLock:
@@ -117,7 +105,7 @@ def test_a_change_committed_after_a_later_one_was_read_is_not_missed(
     # holds, for half the bound.
     with _RowLock(User.objects.filter(pk=slow_agent.pk)):
         thread, outcome = _in_thread(lambda: lifecycle.approve(slow, actor=slow_agent))
-        _wait_for_a_lock_wait()
+        wait_until_a_backend_waits_for_a_lock()
         lifecycle.approve(fast, actor=fast_agent)  # stamped later, committed first
         erp.pull()
     thread.join(30)

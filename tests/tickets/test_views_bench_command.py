@@ -13,7 +13,8 @@ from django.test import Client
 from tickets.benchmarking import QueryCountVaries, same_query_counts, time_get
 from tickets.models import Ticket
 
-TARGET_LINE = re.compile(r"^target [\w ]+: [\d.]+( ms|x)? \(limit [≤≥] [\d.]+( ms|x)?\) (PASS|FAIL)$")
+TARGET_LINE = re.compile(
+    r"^target [\w ]+: [\d.]+( ms|x)? \(limit [≤≥] [\d.]+( ms|x)?\) (PASS|FAIL)$")
 
 
 def _targets(text):

@@ -22,7 +22,13 @@ from django.test import Client
 from django.utils import timezone
 
 from api.tokens import create_token
-from tickets.benchmarking import measure, same_query_counts, write_target, write_timing_table
+from tickets.benchmarking import (
+    for_users,
+    measure,
+    same_query_counts,
+    write_target,
+    write_timing_table,
+)
 from tickets.models import Ticket
 from tickets.pagination import Cursor
 from tickets.writes import settled_before
@@ -51,7 +57,7 @@ def _deep_changes(s):
 
 
 def _both(label, urls):
-    return [(label, username, urls) for username in USERS]
+    return for_users(USERS, label, urls)
 
 
 FIGURES = [

@@ -24,7 +24,13 @@ from django.db import connection
 from django.test import Client
 
 from tickets import demo
-from tickets.benchmarking import measure, same_query_counts, write_target, write_timing_table
+from tickets.benchmarking import (
+    for_users,
+    measure,
+    same_query_counts,
+    write_target,
+    write_timing_table,
+)
 from tickets.models import Ticket
 
 TARGET_MS = 20
@@ -32,7 +38,7 @@ USERS = ("merchant1", "ops1")
 
 
 def _both(label, urls):
-    return [(label, username, urls) for username in USERS]
+    return for_users(USERS, label, urls)
 
 
 FIGURES = [
