@@ -4,7 +4,7 @@ the table of medians, and the one verdict line per target each command ends with
 import random
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -22,12 +22,15 @@ class QueryCountVaries(AssertionError):
     figure to print."""
 
 
-def time_get(client, urls: str | Sequence[str], repeat: int) -> tuple[float, float, int]:
+def time_get(client, urls: str | Sequence[str], repeat: int, *,
+             periodic: Callable[[str], bool] = lambda sql: False) -> tuple[float, float, int]:
     """(median ms, p90 ms, queries per request) for ``repeat`` GETs cycling
     through ``urls`` (different cursors and filter values, so the database
     answers a different question each time rather than the same page from its
     cache), after three warm-up requests. Every request must answer 200 and
-    cost the same number of queries (``QueryCountVaries`` otherwise)."""
+    cost the same number of queries (``QueryCountVaries`` otherwise), not
+    counting the statements ``periodic`` names: writes that happen once a
+    minute whatever the page (an API token's "last used")."""
     urls = [urls] if isinstance(urls, str) else list(urls)
     for url in urls[:3] * (3 // min(3, len(urls))):
         response = client.get(url)
@@ -35,7 +38,8 @@ def time_get(client, urls: str | Sequence[str], repeat: int) -> tuple[float, flo
     statements = []
 
     def count(execute, sql, params, many, context):
-        statements.append(sql)
+        if not periodic(sql):
+            statements.append(sql)
         return execute(sql, params, many, context)
 
     timings, counts = [], {}
@@ -73,7 +77,7 @@ def for_users(users, label: str, urls) -> list[tuple]:
     return [(label, username, urls) for username in users]
 
 
-def measure(figures, repeat: int, client_for) -> list[tuple]:
+def measure(figures, repeat: int, client_for, **timing) -> list[tuple]:
     """(label, username, median, p90, queries) per figure of ``figures``
     ((label, username, urls): ``urls`` takes the user's ``Samples`` and returns
     the URLs to cycle through), in order; ``client_for(user)`` makes the
@@ -89,7 +93,8 @@ def measure(figures, repeat: int, client_for) -> list[tuple]:
             clients[username] = client_for(users[username])
         try:
             rows.append((label, username,
-                         *time_get(clients[username], urls(samples[username]), repeat)))
+                         *time_get(clients[username], urls(samples[username]), repeat,
+                                   **timing)))
         except QueryCountVaries as error:
             raise CommandError(f"{label} ({username}): {error}") from None
     return rows
