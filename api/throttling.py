@@ -56,8 +56,8 @@ class CallerRateThrottle(SimpleRateThrottle):
 def _redis_count(backend: RedisCache, key: str, ttl: int) -> int:
     """INCR and EXPIRE NX in one round trip (a MULTI pipeline): Django's
     cache ``add`` + ``incr`` cost three (``incr`` checks EXISTS first), each a
-    wait on Redis in every API request. ``_cache`` and ``make_key`` are the
-    Redis cache backend's own client and key spelling, as its ``incr`` uses."""
+    wait on Redis in every API request. ``_cache`` and ``make_and_validate_key``
+    are the Redis cache backend's own client and key spelling, as its ``incr`` uses."""
     full_key = backend.make_and_validate_key(key)
     client = backend._cache.get_client(full_key, write=True)
     with client.pipeline(transaction=True) as pipe:

@@ -54,17 +54,28 @@ def ticket_write():
     by ``TICKET_WRITE_TIMEOUT_SECONDS``. Raises ``TicketWriteTimedOut`` (and
     rolls back) when a statement or the whole block took longer."""
     bound = write_timeout()
+    postgresql = connection.vendor == "postgresql"
+    # Durable: only a test's transaction can be around this one. There the
+    # local setting would outlive the block (a released savepoint keeps it)
+    # and cancel the test's own slow statements later on: put it back.
+    inside_a_test = connection.in_atomic_block
     try:
         with transaction.atomic(durable=True):
             started = time.monotonic()
-            if connection.vendor == "postgresql":
+            if postgresql:
                 # Local to this transaction; a lock wait is what can last.
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)",
+                    cursor.execute("SELECT current_setting('statement_timeout'), "
+                                   "set_config('statement_timeout', %s, true)",
                                    [f"{int(bound * 1000)}ms"])
+                    previous = cursor.fetchone()[0]
             yield
             if time.monotonic() - started > bound:
                 raise TicketWriteTimedOut()
+            if postgresql and inside_a_test:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('statement_timeout', %s, true)",
+                                   [previous])
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
             raise TicketWriteTimedOut() from error

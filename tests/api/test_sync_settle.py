@@ -152,3 +152,18 @@ def test_a_ticket_write_that_took_longer_than_the_bound_rolls_back(settings, mak
             time.sleep(0.3)
     ticket.refresh_from_db()
     assert ticket.content != "改过"
+
+
+def test_the_bound_ends_with_the_ticket_write(require_postgres, make_ticket, merchant):
+    # Inside a test's own transaction the local setting would otherwise stay,
+    # and cancel the test's later slow statements (a bulk seed) after 10 s.
+    from django.db import connection
+
+    def statement_timeout():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    before = statement_timeout()
+    lifecycle.reply(make_ticket(), actor=merchant, body="已发货")
+    assert statement_timeout() == before
