@@ -18,7 +18,7 @@ from tickets import lifecycle
 from tickets.models import Ticket, TicketEvent, TicketStatus
 from tickets.writes import TicketWriteTimedOut, ticket_write
 
-BOUND, SETTLE = 2.0, 4.5
+BOUND, SETTLE = 5.0, 10.5  # generous: the slow approval waits at COMMIT meanwhile
 
 
 class _RowLock:
