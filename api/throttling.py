@@ -8,7 +8,8 @@ one request goes uncounted. A fixed window counted with the cache's atomic
 window boundary can reach twice the rate for a moment."""
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 from .models import ApiToken
@@ -36,6 +37,9 @@ class CallerRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         key = f"{self.get_cache_key(request, view)}:{window}"
         self.retry_after = max(1, int(self.duration - now % self.duration) + 1)
+        backend = caches["default"]
+        if isinstance(backend, RedisCache):
+            return _redis_count(backend, key, self.duration + 1) <= self.num_requests
         if cache.add(key, 1, self.duration + 1):
             return True
         try:
@@ -47,3 +51,17 @@ class CallerRateThrottle(SimpleRateThrottle):
 
     def wait(self):
         return self.retry_after
+
+
+def _redis_count(backend: RedisCache, key: str, ttl: int) -> int:
+    """INCR and EXPIRE NX in one round trip (a MULTI pipeline): Django's
+    cache ``add`` + ``incr`` cost three (``incr`` checks EXISTS first), each a
+    wait on Redis in every API request. ``_cache`` and ``make_and_validate_key``
+    are the Redis cache backend's own client and key spelling, as its ``incr`` uses."""
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.incr(full_key)
+        pipe.expire(full_key, ttl, nx=True)
+        count, _expiry = pipe.execute()
+    return count

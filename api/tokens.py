@@ -6,12 +6,15 @@ slow password hash: there is nothing to guess from its hash."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+
+from tickets import roles
 
 from .models import ApiToken
 
@@ -35,15 +38,25 @@ def create_token(*, user, name: str, read_only: bool = False,
     return token, raw
 
 
+@functools.cache
+def _with_user_and_role():
+    """Tokens with their user and the user's role and shop: one query per
+    request for who is asking. Built once: putting the role subqueries
+    together costs more Python than running the query (5 ms against 2 ms)."""
+    return (ApiToken.objects.select_related("user").order_by()
+            .annotate(**roles.role_annotations("user_id")))
+
+
 def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     """The token ``raw`` names, if it exists, matches, and is neither revoked,
     expired, nor its user deactivated."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=parts[1]).first()
+    token = _with_user_and_role().filter(prefix=parts[1]).first()
     if token is None or not hmac.compare_digest(token.hashed, _digest(raw)):
         return None
+    roles.remember_role(token.user, token)
     now = now or timezone.now()
     if not token.is_usable(now):
         return None

@@ -23,6 +23,7 @@ from tickets.models import ReplyTemplate, ServiceType, Ticket, TicketStatus
 from tickets.pagination import InvalidCursor, keyset_page
 from tickets.serving import evidence_response
 from tickets.transitions import Action
+from tickets.writes import settled_before
 
 from . import serializers as out
 from .idempotency import idempotent
@@ -103,7 +104,11 @@ STATUS_PARAMS = [
     OpenApiParameter("created_before", str, description="YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
     OpenApiParameter("updated_after", OpenApiTypes.DATETIME,
                      description="Only tickets changed at or after this time, oldest change "
-                                 "first (incremental sync)."),
+                                 "first (incremental sync). Changes appear once they are "
+                                 "API_SYNC_SETTLE_SECONDS old (30 s by default): from then "
+                                 "on no earlier change can still appear, so a client that "
+                                 "asks again from the last `updated_at` it read misses "
+                                 "nothing."),
     OpenApiParameter("cursor", str, description="The `next` link's cursor."),
     OpenApiParameter("page_size", int, description="1 to 100 (default 20)."),
 ]
@@ -126,15 +131,17 @@ class TicketListView(APIView):
         filter_valid = ticket_filter.is_valid()
         if not (selectors.check_tab(ticket_filter, tab) and filter_valid):
             raise _invalid(form_errors(ticket_filter.errors))
+        context = out.context_for(request)
         try:
             page = selectors.ticket_page(
                 user=request.user, ticket_filter=ticket_filter, tab=tab,
                 after=params.validated_data.get("cursor"),
                 size=params.validated_data["page_size"],
-                updated_after=params.validated_data.get("updated_after"))
+                updated_after=params.validated_data.get("updated_after"),
+                settled_before=settled_before(context["now"]),
+                columns=out.SUMMARY_COLUMNS)
         except InvalidCursor:
             raise _invalid({"cursor": [_("This cursor is not valid.")]}) from None
-        context = out.context_for(request)
         return Response({
             "results": out.ticket_summaries(page.rows, context),
             "next": _next_url(request, page.next_cursor),

@@ -372,6 +372,14 @@ INSTALLED_APPS += [
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
 if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", API_RATE_LIMIT):
     raise ImproperlyConfigured("API_RATE_LIMIT must look like 600/min (per s, min, hour or day).")
+# How long one ticket-changing transaction may take (statements, lock waits
+# included), and how old a change must be before ``updated_after`` returns it:
+# more than twice the bound, so every earlier change has committed (tickets/writes.py).
+TICKET_WRITE_TIMEOUT_SECONDS = env_float("TICKET_WRITE_TIMEOUT_SECONDS", default=10)
+API_SYNC_SETTLE_SECONDS = env_float("API_SYNC_SETTLE_SECONDS", default=30)
+if not 0 < TICKET_WRITE_TIMEOUT_SECONDS * 2 < API_SYNC_SETTLE_SECONDS:
+    raise ImproperlyConfigured("API_SYNC_SETTLE_SECONDS must be more than twice "
+                               "TICKET_WRITE_TIMEOUT_SECONDS (both positive).")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.BearerTokenAuthentication",

@@ -3,8 +3,9 @@ Each thread has its own database connection (so test data must be committed:
 transactional tests) and closes it when done."""
 
 import threading
+import time
 
-from django.db import connections
+from django.db import connection, connections
 
 
 def run_together(*actions, timeout: float = 60):
@@ -29,3 +30,19 @@ def run_together(*actions, timeout: float = 60):
         thread.join(timeout)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return results
+
+
+def wait_until_a_backend_waits_for_a_lock(timeout=20.0):
+    """Poll pg_stat_activity (bounded) until another session of this test
+    database is blocked on a lock (the other transaction reached the locked row)."""
+    stop = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < stop:
+            # Inside a transaction the statistics views are a snapshot; clear it.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no other session ever waited for a lock")

@@ -1,43 +1,107 @@
 """What the benchmark commands share: timing one GET in-process, printing
 the table of medians, and the one verdict line per target each command ends with."""
 
+import random
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import connection
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from .models import Ticket, TicketStatus
+from .models import ServiceType, Ticket, TicketStatus
 from .pagination import Cursor
 
 
-def time_get(client, url: str, repeat: int, *,
+class QueryCountVaries(AssertionError):
+    """A figure's requests did not all cost the same number of queries: a page
+    whose cost grows with depth or with the filter value is a bug to fix, not a
+    figure to print."""
+
+
+def time_get(client, urls: str | Sequence[str], repeat: int, *,
+             periodic: Callable[[str], bool] = lambda sql: False,
              timings: list | None = None) -> tuple[float, float, int]:
-    """(median ms, p90 ms, queries of one request) for ``repeat`` GETs of ``url``
-    after three warm-up requests, each of which must answer 200. ``timings``,
-    when given, receives every measured request's ms."""
-    for _ in range(3):
+    """(median ms, p90 ms, queries per request) for ``repeat`` GETs cycling
+    through ``urls`` (different cursors and filter values, so the database
+    answers a different question each time rather than the same page from its
+    cache), after three warm-up requests. Every request must answer 200 and
+    cost the same number of queries (``QueryCountVaries`` otherwise), not
+    counting the statements ``periodic`` names: writes that happen once a
+    minute whatever the page (an API token's "last used"). ``timings``, when
+    given, receives every measured request's ms."""
+    urls = [urls] if isinstance(urls, str) else list(urls)
+    for url in urls[:3] * (3 // min(3, len(urls))):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
     statements = []
 
     def count(execute, sql, params, many, context):
-        statements.append(sql)
+        if not periodic(sql):
+            statements.append(sql)
         return execute(sql, params, many, context)
 
+    measured, counts = [], {}
     with connection.execute_wrapper(count):
-        client.get(url)
-    measured = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        client.get(url)
-        measured.append((time.perf_counter() - started) * 1000)
+        for i in range(repeat):
+            url = urls[i % len(urls)]
+            statements.clear()
+            started = time.perf_counter()
+            response = client.get(url)
+            measured.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            counts.setdefault(len(statements), url)
+    if len(counts) > 1:
+        raise QueryCountVaries(f"queries per request vary: {counts}")
     if timings is not None:
         timings.extend(measured)
-    timings = sorted(measured)
-    return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], len(statements)
+    measured.sort()
+    return (statistics.median(measured), measured[max(0, int(len(measured) * 0.9) - 1)],
+            next(iter(counts)))
+
+
+def same_query_counts(rows, families) -> list[str]:
+    """Failures where figures of one family (e.g. a list's first and deep
+    pages) cost different numbers of queries. ``rows``: (label, user, median,
+    p90, queries); ``families``: lists of labels that must cost the same."""
+    failures = []
+    for family in families:
+        for user in dict.fromkeys(row[1] for row in rows):
+            counts = {row[0]: row[4] for row in rows if row[1] == user and row[0] in family}
+            if len(set(counts.values())) > 1:
+                failures.append(f"{user}: {counts}")
+    return failures
+
+
+def for_users(users, label: str, urls) -> list[tuple]:
+    """The same figure for each of ``users``: ``FIGURES`` entries."""
+    return [(label, username, urls) for username in users]
+
+
+def measure(figures, repeat: int, client_for, **timing) -> list[tuple]:
+    """(label, username, median, p90, queries) per figure of ``figures``
+    ((label, username, urls): ``urls`` takes the user's ``Samples`` and returns
+    the URLs to cycle through), in order; ``client_for(user)`` makes the
+    signed-in client. A figure whose query count varies stops the run."""
+    from django.contrib.auth.models import User
+    from django.core.management.base import CommandError
+
+    users, samples, clients, rows = {}, {}, {}, []
+    for label, username, urls in figures:
+        if username not in users:
+            users[username] = User.objects.get(username=username)
+            samples[username] = samples_for(users[username])
+            clients[username] = client_for(users[username])
+        try:
+            rows.append((label, username,
+                         *time_get(clients[username], urls(samples[username]), repeat,
+                                   **timing)))
+        except QueryCountVaries as error:
+            raise CommandError(f"{label} ({username}): {error}") from None
+    return rows
 
 
 def write_timing_table(stdout, *, what: str, who: str, rows, target_ms: float) -> None:
@@ -54,25 +118,61 @@ def write_timing_table(stdout, *, what: str, who: str, rows, target_ms: float) -
 
 @dataclass(frozen=True)
 class Samples:
-    """What both benchmarks filter and page by, for one user's scope."""
+    """What both benchmarks filter and page by, for one user's scope: several
+    of each, so a figure's requests ask different questions."""
 
-    closed: Ticket  # a real ticket and order number to look up
-    month_ago: date
-    # Cursors half-way through the scope: the page a user (or an ERP) reaches
-    # after ~10,000 clicks on "next" (found once, with OFFSET).
-    deep: str  # newest first, all tickets
-    deep_pending: str  # soonest deadline first, pending tickets
+    tickets: list[Ticket]  # real tickets (and their orders) to look up
+    dates: list[date]  # created_after / created_before values, 7 to 120 days ago
+    service_types: list[str]
+    # Cursors from tickets spread over the scope: pages anywhere from the
+    # first to the last, most of them thousands of "next" clicks deep.
+    deep: list[str]  # newest first, all tickets
+    deep_pending: list[str]  # soonest deadline first, pending tickets
+    deep_assigned: list[str]  # the same, of the pending tickets the user handles
+
+    @property
+    def closed(self) -> Ticket:
+        return self.tickets[0]
+
+    @property
+    def month_ago(self) -> date:
+        return self.dates[1]
+
+
+SAMPLES = 10
+
+
+def spread(queryset, n: int = SAMPLES) -> list:
+    """Up to ``n`` rows of ``queryset`` spread over its id range (seeded, so
+    runs compare): one index probe each instead of ``ORDER BY random()`` or an
+    OFFSET over a million rows."""
+    bounds = queryset.order_by().aggregate(low=Min("id"), high=Max("id"))
+    if bounds["low"] is None:
+        return []
+    rng = random.Random(bounds["low"] * 31 + bounds["high"])
+    rows = {}
+    for _ in range(n):
+        at = rng.randint(bounds["low"], bounds["high"])
+        row = queryset.filter(id__gte=at).order_by("id").first()
+        if row is not None:
+            rows[row.pk] = row
+    return list(rows.values())
 
 
 def samples_for(user) -> Samples:
     scope = Ticket.objects.visible_to(user)
-    middle = scope.order_by("-created_at", "-id")[scope.count() // 2]
-    pending = scope.filter(status=TicketStatus.PENDING).order_by("deadline", "id")
+    today = timezone.localdate()
+    spread_all = spread(scope)
     return Samples(
-        closed=scope.filter(status=TicketStatus.CLOSED).order_by("-id").first(),
-        month_ago=timezone.localdate() - timedelta(days=30),
-        deep=Cursor.of(middle, "created_at").encode(),
-        deep_pending=Cursor.of(pending[pending.count() // 2], "deadline").encode(),
+        tickets=spread(scope.filter(status=TicketStatus.CLOSED)) or spread_all,
+        dates=[today - timedelta(days=days) for days in (7, 30, 45, 60, 90, 120)],
+        service_types=list(ServiceType.objects.filter(is_active=True)
+                           .values_list("code", flat=True)),
+        deep=[Cursor.of(row, "created_at").encode() for row in spread_all],
+        deep_pending=[Cursor.of(row, "deadline").encode()
+                      for row in spread(scope.filter(status=TicketStatus.PENDING))],
+        deep_assigned=[Cursor.of(row, "deadline").encode() for row in
+                       spread(scope.filter(status=TicketStatus.PENDING, handler_id=user.pk))],
     )
 
 

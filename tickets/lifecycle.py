@@ -42,6 +42,7 @@ from .models import (
     new_ticket_number,
 )
 from .transitions import TRANSITIONS, Action, DeadlineRule, NotificationKind, Transition
+from .writes import ticket_write
 
 
 def _lock(ticket: Ticket | int, *, actor=None) -> Ticket:
@@ -116,7 +117,7 @@ def create_ticket(*, actor, order: Order, service_type: ServiceType, content: st
     if not service_type.is_active:
         raise InvalidInput(_("This service type is no longer in use."))
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
+    with ticket_write():
         # The random number may (very rarely) collide with an existing one; the
         # savepoint lets us draw again inside this transaction.
         for attempt in range(5):
@@ -182,7 +183,7 @@ def reply(ticket: Ticket | int, *, actor, body: str,
     body = _require_text(body, _("Write a reply."))
     stored = _store_evidence(process_uploads(evidence))
     try:
-        with transaction.atomic(durable=True):
+        with ticket_write():
             ticket = _lock(ticket, actor=actor)
             now = now or timezone.now()
             if ticket.status == transition.target:
@@ -210,7 +211,7 @@ def _transition(action: Action, ticket: Ticket | int, *, actor, now: datetime | 
     that has nothing of its own beyond ``counters`` (given the locked ticket,
     the counter fields to write; approve, reject, close as agreed, time out)."""
     transition = TRANSITIONS[action]
-    with transaction.atomic(durable=True):
+    with ticket_write():
         ticket = _lock(ticket, actor=actor)
         now = now or timezone.now()
         _check(transition, ticket, now)
@@ -259,12 +260,13 @@ def _batch_transaction():
     """One batch, one durable transaction, committed with the server's usual
     synchronous commit: once the sweep has said a ticket timed out (and its
     merchants were told), a server crash must not bring it back pending.
+    ``ticket_write`` bounds it like every other ticket write.
 
     PostgreSQL: Django creates foreign keys DEFERRABLE INITIALLY DEFERRED, so
     each row the batch inserts (events, notifications) would queue its checks
     until COMMIT. Checked at the end of each INSERT instead, the same checks run
     while the referenced rows are still hot, and the commit is only the commit."""
-    with transaction.atomic(durable=True):
+    with ticket_write():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

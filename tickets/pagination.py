@@ -50,7 +50,8 @@ class Cursor:
 
     @classmethod
     def of(cls, row, key: str) -> Cursor:
-        return cls(getattr(row, key), row.pk)
+        # ``row.id``, not ``row.pk``: rows may be named tuples of values_list.
+        return cls(getattr(row, key), row.id)
 
 
 @dataclass

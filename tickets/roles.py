@@ -5,9 +5,10 @@ groups has the most powerful of them (``PRECEDENCE``), everywhere: the pages,
 the scope and the notifications' recipients all ask this module.
 
 ``role_of`` caches the answer on the user object, so a request asks the database
-once however many templates and checks want to know. ``with_roles`` loads users
-with the answer already in the same query (the session's user is loaded that
-way, by ``tickets.auth.RoleAwareBackend``), so a page asks for none at all.
+once however many templates and checks want to know. ``role_annotations`` loads
+the answer in the same query as the user (the session's user through
+``load_user`` in ``tickets.auth.RoleAwareBackend``, an API token's user with the
+token), so a request asks for none at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -66,60 +67,53 @@ def role_of(user: User | AnonymousUser) -> Role:
     cached = getattr(user, "_servicedesk_role", None)
     if cached is not None:
         return cached
+    names = set() if user.is_superuser else set(user.groups.values_list("name", flat=True))
+    user._servicedesk_role = _role_from(user, names)
+    return user._servicedesk_role
+
+
+def _role_from(user: User, names: set[str]) -> Role:
     if user.is_superuser:
-        role = Role.ADMIN
-    else:
-        names = set(user.groups.values_list("name", flat=True))
-        role = next((r for r in PRECEDENCE if r in names), Role.NONE)
-        # A merchant without a shop is no merchant at all.
-        if role == Role.MERCHANT and shop_id_of(user) is None:
-            role = Role.NONE
-    user._servicedesk_role = role
+        return Role.ADMIN
+    role = next((r for r in PRECEDENCE if r in names), Role.NONE)
+    # A merchant without a shop is no merchant at all.
+    if role == Role.MERCHANT and shop_id_of(user) is None:
+        return Role.NONE
     return role
 
 
-def _in_group_field(name: str) -> str:
-    return f"servicedesk_in_{name}"
+def role_annotations(user_ref: str) -> dict:
+    """Annotations that read a user's groups, shop and manager flag in the same
+    query as a row that points at the user (``user_ref``: the field holding the
+    user's id — ``"pk"`` on a User queryset, an API token's ``"user_id"``), so a
+    request costs one query for who is asking, their role and their shop.
+    ``remember_role`` then primes the caches ``role_of``, ``shop_id_of`` and
+    ``is_manager`` read."""
+    in_groups = User.groups.through.objects.filter(user_id=OuterRef(user_ref))
+    annotations = {f"_role_in_{name}": Exists(in_groups.filter(group__name=name))
+                   for name in GROUP_NAMES}
+    membership = merchant_memberships().filter(user_id=OuterRef(user_ref))
+    annotations["_role_shop_id"] = Subquery(membership.values("shop_id")[:1])
+    annotations["_role_manager"] = Subquery(membership.values("manager")[:1])
+    return annotations
 
 
-def with_roles(users: QuerySet) -> QuerySet:
-    """``users`` (a User queryset) with what ``role_of`` and ``shop_id_of`` need
-    selected in the same query: one EXISTS per role group and the shop of the
-    user's membership. Read the rows through ``remember_roles``."""
-    from .models import ShopMembership
-
-    memberships = User.groups.through.objects.filter(user_id=OuterRef("pk"))
-    membership = ShopMembership.objects.filter(user_id=OuterRef("pk"))
-    return users.annotate(
-        **{_in_group_field(name): Exists(memberships.filter(group__name=name))
-           for name in GROUP_NAMES},
-        servicedesk_membership_shop=Subquery(membership.values("shop_id")[:1]),
-        servicedesk_membership_manager=Subquery(membership.values("manager")[:1]),
-    )
-
-
-def remember_roles(user: User) -> User:
-    """Cache the role, shop and manager flag of a user loaded through ``with_roles`` on it,
-    decided exactly as ``role_of`` and ``merchant_memberships`` decide them."""
-    if user.is_superuser:
-        role, shop_id = Role.ADMIN, None
-    else:
-        role = next((r for r in PRECEDENCE if getattr(user, _in_group_field(r))), Role.NONE)
-        shop_id = (user.servicedesk_membership_shop
-                   if role == Role.MERCHANT and user.is_active else None)
-        # A merchant without a shop is no merchant at all.
-        if role == Role.MERCHANT and shop_id is None:
-            role = Role.NONE
-    user._servicedesk_role = role
-    user._servicedesk_shop_id = shop_id
-    user._servicedesk_manager = bool(shop_id is not None and user.servicedesk_membership_manager)
-    return user
+def remember_role(user: User, row) -> None:
+    """Prime ``user``'s role, shop and manager flag from a row read with
+    ``role_annotations`` (the row may be the user itself)."""
+    user._servicedesk_shop_id = row._role_shop_id
+    user._servicedesk_manager = bool(row._role_manager)
+    names = {name for name in GROUP_NAMES if getattr(row, f"_role_in_{name}")}
+    user._servicedesk_role = _role_from(user, names)
 
 
 def load_user(pk) -> User | None:
-    """The user ``pk`` with role and shop, in one query; None when there is none."""
-    user = with_roles(User._default_manager.filter(pk=pk)).first()
-    return remember_roles(user) if user is not None else None
+    """The user ``pk`` with role, shop and manager flag, in one query; None when
+    there is none."""
+    user = User._default_manager.filter(pk=pk).annotate(**role_annotations("pk")).first()
+    if user is not None:
+        remember_role(user, user)
+    return user
 
 
 def shop_id_of(user: User | AnonymousUser) -> int | None:

@@ -9,7 +9,7 @@ the page depth: keyset pagination and tab counts that stop counting at a bound.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
@@ -187,22 +187,34 @@ def _mine(base: QuerySet, user) -> QuerySet:
 
 
 def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | None = None,
-                size: int = PAGE_SIZE, updated_after=None,
+                size: int = PAGE_SIZE, updated_after=None, settled_before=None,
+                columns: Sequence[str] | None = None,
                 now: datetime | None = None) -> KeysetPage:
     """One page of the list without the tab counts (the API's list): the same
     filter, tab and order as ``ticket_listing``; with ``updated_after``, the
-    tickets changed at or after it, the oldest change first (incremental sync,
-    keyset on ``(updated_at, id)``). Same preconditions as ``ticket_listing``."""
+    tickets changed at or after it and before ``settled_before``, the oldest
+    change first (incremental sync, keyset on ``(updated_at, id)``; see
+    ``tickets.writes`` for why a sync must not read the newest changes).
+    ``columns``: rows are named tuples of these fields (they must include
+    ``id`` and the sort key) instead of model instances. Same preconditions as
+    ``ticket_listing``."""
     now = now or timezone.now()
     base = _filtered(user, ticket_filter)
     if updated_after is not None:
         changed = _in_tab(ticket_filter, base, tab, first_page=False, user=user,
                           now=now).filter(updated_at__gte=updated_after)
-        return keyset_page(changed, key="updated_at", descending=False, after=after, size=size)
+        if settled_before is not None:
+            changed = changed.filter(updated_at__lt=settled_before)
+        return keyset_page(_columns(changed, columns), key="updated_at", descending=False,
+                           after=after, size=size)
     order = list_order(tab)
-    return keyset_page(_in_tab(ticket_filter, base, tab, first_page=not after, user=user,
-                               now=now),
+    return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
+                                        user=user, now=now), columns),
                        key=order.key, descending=order.descending, after=after, size=size)
+
+
+def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
+    return qs if columns is None else qs.values_list(*columns, named=True)
 
 
 def _filtered(user, ticket_filter: TicketFilter) -> QuerySet:

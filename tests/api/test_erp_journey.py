@@ -15,7 +15,10 @@ def test_erp_journey(merchant_api, agent_api, client, agent, make_ticket, time_m
     ticket = make_ticket(content="买家问什么时候发货")
     since = (start - timedelta(seconds=1)).isoformat()
 
-    # 1. Pull what changed since the last sync.
+    # 1. Pull what changed since the last sync: nothing yet while the change
+    # is younger than the settle window, then the new ticket.
+    assert merchant_api.get("/api/v1/tickets/", {"updated_after": since}).json()["results"] == []
+    time_machine.move_to(start + timedelta(minutes=1), tick=False)
     pulled = merchant_api.get("/api/v1/tickets/", {"updated_after": since}).json()
     assert [t["number"] for t in pulled["results"]] == [ticket.number]
     first_deadline = pulled["results"][0]["deadline"]

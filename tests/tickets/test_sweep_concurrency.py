@@ -4,16 +4,14 @@ deadline. Threads use their own database connections, so the data must be
 committed (transactional tests) and every thread closes its connection."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from tests.factories import OrderFactory
-from tests.threads import run_together
+from tests.threads import run_together, wait_until_a_backend_waits_for_a_lock
 from tickets import lifecycle
 from tickets.errors import TicketError, TransitionNotAllowed
 from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
@@ -178,17 +176,3 @@ def test_reply_waiting_for_the_sweeps_lock_is_refused_once_the_sweep_commits(
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.TIMED_OUT]
 
 
-def wait_until_a_backend_waits_for_a_lock(timeout=20.0):
-    """Poll pg_stat_activity (bounded) until another session of this test
-    database is blocked on a lock: the reply has reached the locked row."""
-    stop = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < stop:
-            # Inside a transaction the statistics views are a snapshot; clear it.
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND wait_event_type = 'Lock'")
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("the reply never waited for the sweep's lock")
