@@ -328,7 +328,9 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
         cursor.execute(f"{sql} RETURNING {columns}", params)
         returned = cursor.fetchall()
     tickets = []
-    for row in returned:
+    # RETURNING comes in no particular order; in id order, the side rows (events,
+    # notifications) are written in the same order on every run and database.
+    for row in sorted(returned, key=lambda row: row[_RETURNED.index("id")]):
         ticket = Ticket(**{
             field.attname: _converted(value, col, col_converters)
             for field, col, value, col_converters in zip(fields, cols, row, converters,
