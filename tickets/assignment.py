@@ -29,6 +29,7 @@ from . import roles
 from .errors import InvalidInput, NotPermitted
 from .models import AutoAssignRule, EventKind, ServiceType, Ticket, TicketEvent, TicketStatus
 from .transitions import NotificationKind
+from .writes import ticket_write
 
 # A bulk assignment takes at most as many tickets as a batch reply.
 MAX_BATCH = 100
@@ -65,7 +66,9 @@ def assign(numbers: Sequence[str], *, actor, handler: User | None,
         scope = scope.filter(handler__isnull=False)
     else:
         scope = scope.exclude(handler_id=handler_id)
-    with transaction.atomic(durable=True):
+    # A ticket write like any transition (it moves updated_at, which the API's
+    # sync reads): bounded, so a sync's settle window covers it.
+    with ticket_write():
         # PostgreSQL re-checks the WHERE on each row once its lock is granted,
         # so a ticket a reply moved out of pending meanwhile is not returned.
         tickets = list(scope.select_for_update(of=("self",)).order_by("pk"))
