@@ -1,4 +1,4 @@
-"""bench_load keeps working: a tiny run (five users, three-second phases) times
+"""bench_load keeps working: a tiny run (five users, five-second phases: every endpoint of the mix is hit even on a busy machine) times
 each endpoint alone, starts gunicorn against the test database, logs every
 account in, drives the floor and the mix with locust and prints the tables and
 the verdict lines."""
@@ -33,7 +33,7 @@ def test_bench_load_smoke(transactional_db, settings, tmp_path, monkeypatch, loc
     monkeypatch.setenv("WEB_CONCURRENCY", "1")
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     out = StringIO()
-    call_command("bench_load", tickets=40, users="5", seconds=3, serial_repeat=2,
+    call_command("bench_load", tickets=40, users="5", seconds=5, serial_repeat=2,
                  locust=str(locust_binary), log=str(tmp_path / "server.log"), stdout=out)
     text = out.getvalue()
     rows = [line for line in text.splitlines() if line.startswith("| ")]
