@@ -1,7 +1,7 @@
 """bench_load keeps working: a tiny run (five users, five-second phases, so
-every endpoint of the mix is hit even on a busy machine) times each endpoint alone, starts gunicorn against the test database, logs every
-account in, drives the floor and the mix with locust and prints the tables and
-the verdict lines."""
+every endpoint of the mix is hit even on a busy machine) times each endpoint
+alone, starts gunicorn against the test database, logs every account in, drives
+the floor and the mix with locust and prints the tables and the verdict lines."""
 
 import subprocess
 from io import StringIO
