@@ -17,9 +17,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .compiled import CompiledQuery
 
 
 class Role(StrEnum):
@@ -110,10 +113,22 @@ def remember_role(user: User, row) -> None:
 def load_user(pk) -> User | None:
     """The user ``pk`` with role, shop and manager flag, in one query; None when
     there is none."""
-    user = User._default_manager.filter(pk=pk).annotate(**role_annotations("pk")).first()
+    try:
+        pk = User._meta.pk.to_python(pk)
+    except ValidationError:
+        return None
+    user = _USER_WITH_ROLE.first(pk)
     if user is not None:
         remember_role(user, user)
     return user
+
+
+# Compiled once: every signed-in request runs it (tickets.auth). The marker is a
+# primary key no user has.
+_USER_WITH_ROLE = CompiledQuery(
+    lambda pk: User._default_manager.filter(pk=pk).annotate(**role_annotations("pk"))
+    .order_by(),
+    mark=-7_392_011)
 
 
 def shop_id_of(user: User | AnonymousUser) -> int | None:
