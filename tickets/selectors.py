@@ -16,6 +16,7 @@ from typing import NamedTuple, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -154,14 +155,15 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before),
                                user=user, now=now),
                        key=order.key, descending=order.descending, after=after, before=before)
-    counts = {status: capped_count(status_filter.filter(base, status))
-              for status in TicketStatus.values}
-    # "All" is the sum of the three, so it costs no query; when a part reached
-    # the cap, so does the sum.
-    counts[ALL] = sum(counts.values())
-    counts[DUE_SOON] = capped_count(_due_soon(base, now, user))
+    counted = {status: status_filter.filter(base, status) for status in TicketStatus.values}
+    counted[DUE_SOON] = _due_soon(base, now, user)
     # Only merchants have tickets assigned to them: nobody else gets the tab.
-    counts[MINE] = capped_count(_mine(base, user)) if roles.is_merchant(user) else None
+    if roles.is_merchant(user):
+        counted[MINE] = _mine(base, user)
+    counts: dict[str, int | None] = {MINE: None, **capped_counts(counted)}
+    # "All" is the sum of the three, so it costs no count of its own; when a
+    # part reached the cap, so does the sum.
+    counts[ALL] = sum(counts[status] for status in TicketStatus.values)
     return TicketListing(tab=tab, order=order, page=page, tabs=_tabs(counts))
 
 
@@ -257,6 +259,27 @@ def capped_count(qs: QuerySet) -> int:
     # Without the scope's joins (select_related: shop, order, service type,
     # handler): they change no count, and the subquery would carry them.
     return qs.select_related(None).order_by()[: COUNT_CAP + 1].count()
+
+
+def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
+    """``capped_count`` of each queryset, all in one statement: a list page's
+    five tab counts were five round trips, each parsed and planned on its own
+    (about 1.5 ms apiece on top of the counting). The ORM compiles each bounded
+    subquery; only the outer SELECT of scalar subqueries is written here, as
+    Django has no expression for a count over a sliced queryset."""
+    if not querysets:
+        return {}
+    parts, params, using = [], [], None
+    for qs in querysets.values():
+        bounded = qs.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
+        using = bounded.db
+        sql, part_params = bounded.query.get_compiler(using=using).as_sql()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")
+        params.extend(part_params)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        row = cursor.fetchone()
+    return dict(zip(querysets, row, strict=True))
 
 
 def _tabs(counts: dict[str, int | None] | None) -> list[Tab]:
