@@ -55,7 +55,7 @@ USER_AGENT = "ServiceDesk-Webhooks/1"
 def lease_length() -> timedelta:
     """Longer than any one send can take: connect, TLS and the answer each
     bounded by the timeout, plus room for the bookkeeping around them."""
-    return timedelta(seconds=4 * settings.WEBHOOK_TIMEOUT_SECONDS + 30)
+    return timedelta(seconds=4 * settings.WEBHOOK_TIMEOUT_SECONDS + 10)
 
 
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:

@@ -23,3 +23,11 @@ def endpoint_for(receiver):
                                          events=list(events or ALL_EVENTS))
 
     return make
+
+
+# The API's token fixtures (tests/api/conftest.py), for the webhook API tests.
+from tests.api.conftest import (  # noqa: E402,F401
+    _fresh_rate_counters,
+    agent_api,
+    token_for,
+)
