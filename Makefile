@@ -28,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 # random key of its own, kept under var/ and never used anywhere else.
 VAR_DIR ?= var
 DEMO_KEY := $(VAR_DIR)/demo-secret-key
-DEMO_ENV = DEBUG=false ALLOW_INSECURE_HTTP=true SECRET_KEY="$$(cat $(DEMO_KEY))" \
+DEMO_ENV = DEBUG=false ALLOW_INSECURE_HTTP=true WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true SECRET_KEY="$$(cat $(DEMO_KEY))" \
 	PORT=$(PORT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
 $(DEMO_KEY):

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # The event types are named by the ticket lifecycle's transition table.
 from tickets.transitions import WebhookEvent
@@ -58,11 +59,11 @@ class Endpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    DELIVERED = "delivered", _("Delivered")
+    PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
+    DELIVERED = "delivered", pgettext_lazy("webhook delivery", "Delivered")
     # Gave up: out of attempts, the endpoint was disabled, or the ticket is no
     # longer the owner's to see.
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("webhook delivery", "Failed")
 
 
 class Delivery(models.Model):
