@@ -21,11 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AddressRefused(Exception):
-    """The URL may not be sent to; ``message`` says why (translated)."""
+    """The URL may not be sent to; ``message`` says why (translated, for the
+    person registering), ``reason`` the same in fixed English (for the log)."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
+    def __init__(self, message, reason: str = "refused"):
+        super().__init__(reason)
         self.message = message
+        self.reason = reason
 
 
 def private_allowed() -> bool:
@@ -48,14 +50,17 @@ def resolve(host: str, port: int) -> list[str]:
     public (unless private addresses are allowed)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise AddressRefused(_("The host name could not be resolved.")) from None
+    except (OSError, UnicodeError, ValueError):
+        raise AddressRefused(_("The host name could not be resolved."),
+                             f"{host} could not be resolved") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise AddressRefused(_("The host name could not be resolved."))
+        raise AddressRefused(_("The host name could not be resolved."),
+                             f"{host} could not be resolved")
     if not private_allowed() and not all(is_public(address) for address in addresses):
         raise AddressRefused(_("The address is private, loopback, link-local or multicast: "
-                               "webhooks are only sent to public addresses."))
+                               "webhooks are only sent to public addresses."),
+                             f"{host} resolves to an address that is not public")
     return addresses
 
 
@@ -86,7 +91,7 @@ class GuardedBackend(httpcore.SyncBackend):
         try:
             addresses = resolve(host, port)
         except AddressRefused as refused:
-            raise httpcore.ConnectError(str(refused.message)) from None
+            raise httpcore.ConnectError(refused.reason) from None
         last_error = None
         for address in addresses:
             try:

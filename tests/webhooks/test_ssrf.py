@@ -93,7 +93,7 @@ def test_a_name_that_turns_private_after_registration_is_refused_at_send_time(
         ticket = make_ticket()
     row = Delivery.objects.get(ticket=ticket, endpoint=endpoint)
     assert row.status == DeliveryStatus.PENDING and row.attempts == 1
-    assert "public addresses" in row.last_error
+    assert "erp.example.test resolves to an address that is not public" in row.last_error
     assert receiver.requests == []
 
 
