@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from . import views
+from . import views, webhooks
 
 app_name = "api"
 
@@ -30,5 +30,8 @@ urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(),
          name="notification-read"),
+    path("webhooks/", webhooks.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.WebhookDetailView.as_view(), name="webhook"),
+    path("webhooks/<int:pk>/ping/", webhooks.WebhookPingView.as_view(), name="webhook-ping"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -52,4 +52,10 @@ def describe(notification: Notification) -> str:
     if kind == NotificationKind.ASSIGNED:
         return gettext("Ticket %(number)s was assigned to you: %(service_type)s.") % {
             "number": number, "service_type": ticket.service_type.name}
+    if kind == NotificationKind.WEBHOOK_DISABLED:
+        return gettext("Your webhook endpoint %(url)s was disabled after %(failures)s failed "
+                       "deliveries in a row (the last about ticket %(number)s). Fix the "
+                       "receiver, then enable it again on the webhooks page.") % {
+            "url": params.get("url", ""), "failures": params.get("failures", ""),
+            "number": number}
     return gettext("Ticket %(number)s was updated.") % {"number": number}

@@ -146,6 +146,17 @@ def notify(ticket, kind: str, *, now: datetime, event=None) -> int:
                        actor_id=event.actor_id if event is not None else None)
 
 
+def notify_user(user_id: int, ticket_id: int, kind: str, *, params: dict,
+                now: datetime) -> Notification:
+    """One notification to one person, about something other than the ticket's
+    own state (e.g. their webhook endpoint was switched off; it hangs on the
+    ticket whose delivery failed last)."""
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    return Notification.objects.create(recipient_id=user_id, ticket_id=ticket_id, kind=kind,
+                                       params=params, created_at=now)
+
+
 def unread_count(user) -> int:
     """COUNT over the user's unread rows only (the partial index notification_unread)."""
     return Notification.objects.for_user(user).unread().count()

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tickets",
     "notifications",
     "exports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -315,6 +316,30 @@ CELERY_BEAT_SCHEDULE["reap-stale-exports"] = {
     "schedule": EXPORT_REAPER_INTERVAL_SECONDS,
     # Like the sweep: a reaper run still queued when the next is due is redundant.
     "options": {"expires": EXPORT_REAPER_INTERVAL_SECONDS},
+}
+
+# Webhooks (webhooks/): how long one delivery attempt may take; failed attempts
+# in a row (test events not counted) before an endpoint is switched off; how long
+# the delivery log is kept; how often beat sends due retries and deliveries whose
+# worker died mid-send. Private addresses and plain http: tests and the demo only.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", default=5, positive=True)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", default=50,
+                                         minimum=1)
+WEBHOOK_LOG_RETENTION_DAYS = env_int("WEBHOOK_LOG_RETENTION_DAYS", default=14, minimum=1)
+WEBHOOK_RETRY_INTERVAL_SECONDS = env_float("WEBHOOK_RETRY_INTERVAL_SECONDS", default=30,
+                                           positive=True)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# The desk's public address, for the links in webhook payloads (the API's
+# ticket representation has absolute URLs, and a delivery has no request).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CELERY_BEAT_SCHEDULE["send-due-webhooks"] = {
+    "task": "webhooks.tasks.send_due_deliveries",
+    "schedule": WEBHOOK_RETRY_INTERVAL_SECONDS,
+    "options": {"expires": WEBHOOK_RETRY_INTERVAL_SECONDS},
+}
+CELERY_BEAT_SCHEDULE["prune-webhook-deliveries"] = {
+    "task": "webhooks.tasks.prune_deliveries",
+    "schedule": 60 * 60,
 }
 
 # Evidence images on replies. Pixels are what a reviewer's browser decodes: a

@@ -20,5 +20,6 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("api/v1/", include("api.urls")),
     path("settings/tokens/", include("api.page_urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("", include("tickets.urls")),
 ]

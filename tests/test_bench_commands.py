@@ -15,8 +15,12 @@ VERDICT = re.compile(r"^target .+: [\d.]+( MB|x)? \(limit [≤≥] [\d.]+( MB|x)
 
 
 def manage(tmp_path: Path, *args: str) -> str:
+    return manage_with(tmp_path, {}, *args)
+
+
+def manage_with(tmp_path: Path, extra_env: dict, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
-           "VAR_DIR": str(tmp_path), "MEDIA_ROOT": str(tmp_path / "media")}
+           "VAR_DIR": str(tmp_path), "MEDIA_ROOT": str(tmp_path / "media"), **extra_env}
     done = subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -48,3 +52,18 @@ def test_bench_export_reports_every_round_and_ends_with_its_verdicts(tmp_path):
         "target export/openpyxl time", "target export peak RSS"]
     assert all(VERDICT.match(line) for line in lines), lines
     assert output.rstrip().endswith(lines[-1])
+
+
+def test_bench_webhooks_runs_a_worker_and_the_bare_loop_and_ends_with_its_verdict(tmp_path):
+    # The real settings (a worker process, not eager Celery) and the embedded
+    # broker, so the smoke run needs no service.
+    env = {"DJANGO_SETTINGS_MODULE": "servicedesk.settings", "CELERY_TASK_ALWAYS_EAGER": "false",
+           "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true", "CELERY_BROKER_URL": "filesystem://"}
+    manage_with(tmp_path, env, "migrate", "--noinput", "-v", "0")
+    output = manage_with(tmp_path, env,
+                         "bench_webhooks", "--events", "6", "--concurrency", "2",
+                         "--timeout", "120")
+    assert re.search(r"^\| 6 \| 2 \| [\d.]+ \| [\d.]+ \| [\d.]+x \|$", output, flags=re.M)
+    (verdict,) = verdicts(output)
+    assert VERDICT.match(verdict) and "webhooks 6 events" in verdict
+    assert output.rstrip().endswith(verdict)

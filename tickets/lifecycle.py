@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.services import notify, notify_many
+from webhooks import outbox
 
 from . import assignment, roles
 from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
@@ -41,7 +42,14 @@ from .models import (
     TicketEvent,
     new_ticket_number,
 )
-from .transitions import TRANSITIONS, Action, DeadlineRule, NotificationKind, Transition
+from .transitions import (
+    TRANSITIONS,
+    Action,
+    DeadlineRule,
+    NotificationKind,
+    Transition,
+    WebhookEvent,
+)
 from .writes import ticket_write
 
 
@@ -99,6 +107,7 @@ def _record(ticket: Ticket, transition: Transition, *, actor, from_status: str,
         created_at=now,
     )
     notify(ticket, transition.notification, now=now, event=event)
+    outbox.record(transition.webhook, [ticket], now=now)
     return event
 
 
@@ -365,21 +374,23 @@ def time_out_due(now: datetime, *, limit: int) -> int:
                                     **transition.moved_fields(now))
         if not tickets:
             return 0
-        _insert_side_rows(transition.notification, tickets, now,
+        _insert_side_rows(transition.notification, transition.webhook, tickets, now,
                           events_for=transition)
     return len(tickets)
 
 
-def _insert_side_rows(kind: str, tickets: list[Ticket], now: datetime, *,
+def _insert_side_rows(kind: str, webhook: str, tickets: list[Ticket], now: datetime, *,
                       events_for: Transition | None = None) -> None:
     """The per-ticket rows a sweep batch writes next to its UPDATE, each one
     set-based statement (or a few, on SQLite) whatever the batch size: the
-    transition's events, when it records one, and the notifications."""
+    transition's events, when it records one, the notifications and the
+    webhook deliveries (outbox rows, sent after the batch commits)."""
     if events_for is not None:
         _append_events(events_for, [ticket.pk for ticket in tickets], now)
     # A timeout's notification needs nothing from its event (no actor, no
     # text), so the events are not read back for it.
     notify_many(tickets, kind, now=now)
+    outbox.record(webhook, tickets, now=now)
 
 
 def _append_events(transition: Transition, ticket_ids: list[int], now: datetime) -> None:
@@ -436,5 +447,5 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
             return 0
         for ticket in tickets:
             ticket.due_soon_sent_for = ticket.deadline
-        _insert_side_rows(NotificationKind.DUE_SOON, tickets, now)
+        _insert_side_rows(NotificationKind.DUE_SOON, WebhookEvent.DUE_SOON, tickets, now)
     return len(tickets)

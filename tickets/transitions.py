@@ -51,6 +51,28 @@ class NotificationKind(models.TextChoices):
     # Not a transition either: a manager made someone the ticket's handler
     # (tickets.assignment).
     ASSIGNED = "assigned", _("Assigned to you")
+    # Not about the ticket's state: the owner's webhook endpoint kept failing and
+    # was switched off (webhooks.delivery); it hangs on the ticket whose
+    # delivery failed last.
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
+
+
+class WebhookEvent(models.TextChoices):
+    """The event type a webhook delivery carries (``X-Desk-Event``). Transitions
+    name theirs in the table; the webhooks app imports the type from here, as
+    the notifications do their kinds."""
+
+    CREATED = "ticket.created", _("Ticket created")
+    REPLIED = "ticket.replied", _("Ticket replied to")
+    APPROVED = "ticket.approved", _("Reply approved")
+    REJECTED = "ticket.rejected", _("Reply rejected")
+    # Agreement reached (the close-as-agreed transition).
+    CLOSED = "ticket.closed", _("Ticket closed as agreed")
+    TIMED_OUT = "ticket.timed_out", _("Ticket timed out")
+    # Not a transition: the sweep's reminder, sent with its notification.
+    DUE_SOON = "ticket.due_soon", _("Ticket due soon")
+    # Not about a ticket: the "send test event" button.
+    PING = "ping", _("Test event")
 
 
 class Action(StrEnum):
@@ -81,6 +103,7 @@ class Transition:
     roles: frozenset[Role]
     event: EventKind
     notification: NotificationKind
+    webhook: WebhookEvent
     # Entering pending starts a fresh handling deadline; leaving it clears it.
     sets_deadline: bool = False
     deadline_rule: DeadlineRule = DeadlineRule.ANY
@@ -140,20 +163,22 @@ _OPEN = _PENDING | _UNDER_REVIEW
 # Read-only: a rule is changed here, in the source, never at run time.
 TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({t.action: t for t in (
     Transition(Action.CREATE, frozenset(), TicketStatus.PENDING, _STAFF,
-               EventKind.CREATED, NotificationKind.NEW_TICKET, sets_deadline=True),
+               EventKind.CREATED, NotificationKind.NEW_TICKET, WebhookEvent.CREATED,
+               sets_deadline=True),
     Transition(Action.REPLY, _PENDING, TicketStatus.UNDER_REVIEW, _MERCHANT,
-               EventKind.REPLIED, NotificationKind.STATUS_CHANGED,
+               EventKind.REPLIED, NotificationKind.STATUS_CHANGED, WebhookEvent.REPLIED,
                deadline_rule=DeadlineRule.BEFORE),
     Transition(Action.APPROVE, _UNDER_REVIEW, TicketStatus.CLOSED, _STAFF,
-               EventKind.APPROVED, NotificationKind.STATUS_CHANGED,
+               EventKind.APPROVED, NotificationKind.STATUS_CHANGED, WebhookEvent.APPROVED,
                resolution=Resolution.APPROVED),
     Transition(Action.REJECT, _UNDER_REVIEW, TicketStatus.PENDING, _STAFF,
-               EventKind.REJECTED, NotificationKind.REJECTED, sets_deadline=True),
+               EventKind.REJECTED, NotificationKind.REJECTED, WebhookEvent.REJECTED,
+               sets_deadline=True),
     Transition(Action.CLOSE_AS_AGREED, _OPEN, TicketStatus.CLOSED, _STAFF,
-               EventKind.AGREED, NotificationKind.STATUS_CHANGED,
+               EventKind.AGREED, NotificationKind.STATUS_CHANGED, WebhookEvent.CLOSED,
                resolution=Resolution.AGREED),
     Transition(Action.TIME_OUT, _PENDING, TicketStatus.CLOSED, frozenset(),
-               EventKind.TIMED_OUT, NotificationKind.TIMED_OUT,
+               EventKind.TIMED_OUT, NotificationKind.TIMED_OUT, WebhookEvent.TIMED_OUT,
                deadline_rule=DeadlineRule.PASSED, resolution=Resolution.TIMED_OUT),
 )})
 

@@ -89,6 +89,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
         require_postgres, live_server, settings, merchant, agent, shop_a, service_type,
         token_for, tmp_path):
     settings.API_RATE_LIMIT = "1000000/min"
+    # Celery runs inline here, so a transition sends its webhook deliveries inside
+    # the request: an endpoint schemathesis registers at an address that never
+    # answers must not hold the request up to its timeout.
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
     made = [lifecycle.create_ticket(actor=agent, order=OrderFactory(shop=shop_a),
                                     service_type=service_type, content="催发货")
             for _ in range(6)]

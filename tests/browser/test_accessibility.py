@@ -94,6 +94,9 @@ PAGES = [
     PageCase("API tokens", ALL, "/settings/tokens/"),
     PageCase("API tokens, 400 no name", ("merchant",), "/settings/tokens/", status=400,
              post={"name": ""}),
+    PageCase("webhooks", ALL, "/settings/webhooks/"),
+    PageCase("webhooks, 400 no URL", ("merchant",), "/settings/webhooks/", status=400,
+             post={"url": "", "events": "ticket.created"}),
 ]
 
 

@@ -24,6 +24,8 @@ from tests.factories import OrderFactory, ServiceTypeFactory, UserFactory
 from tickets import lifecycle
 from tickets.models import Evidence, ReplyTemplate, ShopMembership, Ticket, TicketStatus
 from tickets.pagination import Cursor
+from webhooks.endpoints import create_endpoint
+from webhooks.models import Delivery
 
 from . import hostile
 
@@ -117,6 +119,12 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
     users = {"anonymous": None, "merchant": merchant, "outsider": outsider, "agent": agent,
              "ops": ops, "admin": superuser, "nobody": nobody}
 
+    # Webhook endpoints before the tickets, so their logs have rows (never sent:
+    # the test's transaction never commits).
+    hooks = {role: create_endpoint(users[role], url="http://127.0.0.1:9/hook",
+                                   events=["ticket.created", "ticket.replied"])
+             for role in ("merchant", "outsider", "agent")}
+
     def ticket(shop, stype=service_type):
         return lifecycle.create_ticket(actor=agent, order=OrderFactory(shop=shop),
                                        service_type=stype, content="买家询问什么时候发货")
@@ -198,6 +206,9 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
             "field_name": ["user"],
             "action": ["delete_selected"],
             "_selected_action": _ids(Ticket.objects.all()),
+            "url": ["http://127.0.0.1:9/hook"],
+            "events": [["ticket.created"], "ticket.replied"],
+            "description": ["ERP"],
         }
         path_pools[role] = {
             "number": numbers,
@@ -214,6 +225,9 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
             "content_type_id": [str(ContentType.objects.get_for_model(Ticket).pk)],
             "app_label": ["tickets", "auth", "notifications", "exports"],
             "url": ["", "tickets/", "nope/"],
+            ("webhooks", "pk"): [str(h.pk) for name, h in hooks.items() if name == role]
+            + [str(hooks["outsider" if role == "merchant" else "merchant"].pk)],
+            "delivery_id": _ids(Delivery.objects.filter(endpoint__in=hooks.values()))[:3],
         }
     return World(users=users, pools=pools, path_pools=path_pools)
 

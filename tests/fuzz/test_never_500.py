@@ -36,6 +36,7 @@ from tickets.forms import (
     ReplyTemplateForm,
     TicketCreateForm,
 )
+from webhooks.forms import EndpointForm
 
 from . import hostile
 from .conftest import ROLES, admin_model_for, admin_object_ids
@@ -95,6 +96,7 @@ FORM_FIELDS = {
     "tickets:assign": _fields(AssignForm),
     "tickets:assign_many": _fields(BulkAssignForm),
     "tickets:templates": _fields(ReplyTemplateForm),
+    "webhooks:list": _fields(EndpointForm),
     "notifications:read_all": _fields(MarkAllReadForm),
     "exports:list": FILTER_PARAMETERS,
     "login": _fields(AuthenticationForm),

@@ -17,29 +17,29 @@ from tickets.transitions import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 
-# action: (starts from, leaves in, who, event, notification, sets a fresh
-#          deadline, deadline rule, resolution)
+# action: (starts from, leaves in, who, event, notification, webhook event,
+#          sets a fresh deadline, deadline rule, resolution)
 EXPECTED_TABLE = {
     "create": (set(), "pending", {"agent", "admin"}, "created", "new_ticket",
-               True, "any", ""),
+               "ticket.created", True, "any", ""),
     "reply": ({"pending"}, "under_review", {"merchant"}, "replied", "status_changed",
-              False, "before", ""),
+              "ticket.replied", False, "before", ""),
     "approve": ({"under_review"}, "closed", {"agent", "admin"}, "approved", "status_changed",
-                False, "any", "approved"),
+                "ticket.approved", False, "any", "approved"),
     "reject": ({"under_review"}, "pending", {"agent", "admin"}, "rejected", "rejected",
-               True, "any", ""),
+               "ticket.rejected", True, "any", ""),
     "close_as_agreed": ({"pending", "under_review"}, "closed", {"agent", "admin"}, "agreed",
-                        "status_changed", False, "any", "agreed"),
+                        "status_changed", "ticket.closed", False, "any", "agreed"),
     # Nobody: the platform's sweep.
     "time_out": ({"pending"}, "closed", set(), "timed_out", "timed_out",
-                 False, "passed", "timed_out"),
+                 "ticket.timed_out", False, "passed", "timed_out"),
 }
 
 
 def test_the_table_is_exactly_the_expected_one():
     actual = {
         str(action): ({str(s) for s in t.sources}, str(t.target), {str(r) for r in t.roles},
-                      str(t.event), str(t.notification), t.sets_deadline,
+                      str(t.event), str(t.notification), str(t.webhook), t.sets_deadline,
                       str(t.deadline_rule), str(t.resolution))
         for action, t in TRANSITIONS.items()
     }

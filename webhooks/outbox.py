@@ -1,0 +1,135 @@
+"""The webhook outbox: delivery rows written in the transaction of the change
+that causes them, handed to Celery once that transaction commits.
+
+``record`` is called by the ticket lifecycle (one ticket) and by the deadline
+sweep (a batch) inside their durable transaction, like the notifications: a
+rolled-back transition leaves no delivery, a committed one has exactly one per
+endpoint that subscribes to the event and may see the ticket. It is one
+``INSERT ... SELECT`` whatever the number of tickets and endpoints (SQLite:
+one per few hundred tickets), so a sweep batch pays one statement.
+
+Sending starts on commit (``publish``). If the broker is down then, the rows
+are still there, due now: the periodic retry pass (``webhooks.tasks``) sends
+them. At least once, never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Q
+
+from tickets import roles
+from tickets.models import Ticket
+from tickets.roles import Role
+
+from .models import Delivery, DeliveryStatus, Endpoint
+
+logger = logging.getLogger(__name__)
+
+# More rows than this from one commit go to the workers as chunks of this size,
+# one message each, fanned out there (a sweep batch is thousands of rows; its
+# commit should not wait for thousands of broker round trips).
+FAN_OUT_CHUNK = 100
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                        "interval_max": 0.5}
+
+
+def _all_shops_owners():
+    """Users whose endpoints receive every shop's events: agents, ops and
+    administrators, as ``tickets.roles`` ranks them (an agent who is also in
+    the merchant group is an agent)."""
+    return (get_user_model()._default_manager
+            .filter(Q(is_superuser=True) | Q(groups__name__in=[Role.AGENT, Role.OPS]),
+                    is_active=True)
+            .values("pk"))
+
+
+def _random_uuid_sql() -> str:
+    # SQLite has no UUID function; Django keeps UUIDs there as 32 hex digits.
+    if connection.vendor == "postgresql":
+        return "gen_random_uuid()"
+    return "lower(hex(randomblob(16)))"
+
+
+def _insert(event_type: str, ticket_ids: Sequence[int], now: datetime) -> list[int]:
+    """One row per (ticket, endpoint) the event goes to: an active endpoint that
+    subscribes to ``event_type`` and whose owner may see the ticket (the scope
+    of ``Ticket.objects.visible_to``: a merchant's own shop, everything for
+    agents, ops and administrators). The ORM writes the subqueries; it has no
+    cross join or INSERT ... SELECT, so the frame is SQL."""
+    quote = connection.ops.quote_name
+    delivery, ticket, endpoint = Delivery._meta, Ticket._meta, Endpoint._meta
+
+    def column(opts, name):
+        return quote(opts.get_field(name).column)
+
+    subscribed, subscribed_params = (Endpoint.objects.subscribed_to(event_type)
+                                     .values("pk").query.sql_with_params())
+    everyone, everyone_params = _all_shops_owners().query.sql_with_params()
+    merchants, merchants_params = (roles.merchant_memberships().order_by()
+                                   .values("user_id", "shop_id").query.sql_with_params())
+    columns = ", ".join(column(delivery, name) for name in (
+        "endpoint", "ticket", "event_id", "type", "payload", "status", "attempts",
+        "next_attempt_at", "last_error", "response_body", "created_at"))
+    at = delivery.get_field("created_at").get_db_prep_value(now, connection)
+    e_owner, e_id = f"e.{column(endpoint, 'owner')}", f"e.{column(endpoint, 'id')}"
+    t_id, t_shop = f"t.{column(ticket, 'id')}", f"t.{column(ticket, 'shop')}"
+    placeholders = ", ".join(["%s"] * len(ticket_ids))
+    sql = (
+        f"INSERT INTO {quote(delivery.db_table)} ({columns}) "
+        f"SELECT {e_id}, {t_id}, {_random_uuid_sql()}, %s, '', %s, 0, %s, '', '', %s "
+        f"FROM {quote(ticket.db_table)} t, {quote(endpoint.db_table)} e "
+        f"WHERE {t_id} IN ({placeholders}) AND {e_id} IN ({subscribed}) "
+        f"AND ({e_owner} IN ({everyone}) OR ({e_owner}, {t_shop}) IN ({merchants})) "
+        f"ORDER BY {t_id}, {e_id} "
+        f"RETURNING {quote(delivery.pk.column)}"
+    )
+    params = [event_type, DeliveryStatus.PENDING.value, at, at, *ticket_ids,
+              *subscribed_params, *everyone_params, *merchants_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def record(event_type: str, tickets: Sequence[Ticket], *, now: datetime) -> int:
+    """Write the deliveries of ``event_type`` for ``tickets`` in the current
+    transaction, and send them once it commits. Returns how many rows."""
+    if not tickets:
+        return 0
+    ids = [ticket.pk for ticket in tickets]
+    limit = connection.features.max_query_params
+    size = len(ids) if limit is None else max(1, limit - 32)
+    created = []
+    for start in range(0, len(ids), size):
+        created += _insert(event_type, ids[start:start + size], now)
+    if created:
+        transaction.on_commit(partial(publish, created))
+    return len(created)
+
+
+def publish(delivery_ids: Sequence[int]) -> bool:
+    """Hand the deliveries to the workers. False when the broker refused
+    (logged): the rows stay due and the retry pass sends them."""
+    from .tasks import send_deliveries, send_delivery
+
+    try:
+        if len(delivery_ids) <= FAN_OUT_CHUNK:
+            for delivery_id in delivery_ids:
+                send_delivery.apply_async((delivery_id,), retry=True,
+                                          retry_policy=PUBLISH_RETRY_POLICY)
+        else:
+            for start in range(0, len(delivery_ids), FAN_OUT_CHUNK):
+                send_deliveries.apply_async((list(delivery_ids[start:start + FAN_OUT_CHUNK]),),
+                                            retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception:
+        # Whatever kept the message from the broker: the retry pass picks the
+        # rows up (they are due now), so the change's own response is unaffected.
+        logger.exception("could not publish %d webhook deliveries", len(delivery_ids))
+        return False
+    return True
