@@ -32,9 +32,9 @@ from .models import Delivery, DeliveryStatus, Endpoint
 
 logger = logging.getLogger(__name__)
 
-# More rows than this from one commit go to the workers as chunks of this size,
-# one message each, fanned out there (a sweep batch is thousands of rows; its
-# commit should not wait for thousands of broker round trips).
+# One commit's rows go to the workers in messages of at most this many, split
+# further there (webhooks.tasks.SEND_CHUNK): a sweep batch is thousands of rows,
+# and its commit should not wait for thousands of broker round trips.
 FAN_OUT_CHUNK = 100
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
                         "interval_max": 0.5}
@@ -116,17 +116,12 @@ def record(event_type: str, tickets: Sequence[Ticket], *, now: datetime) -> int:
 def publish(delivery_ids: Sequence[int]) -> bool:
     """Hand the deliveries to the workers. False when the broker refused
     (logged): the rows stay due and the retry pass sends them."""
-    from .tasks import send_deliveries, send_delivery
+    from .tasks import send_deliveries
 
     try:
-        if len(delivery_ids) <= FAN_OUT_CHUNK:
-            for delivery_id in delivery_ids:
-                send_delivery.apply_async((delivery_id,), retry=True,
-                                          retry_policy=PUBLISH_RETRY_POLICY)
-        else:
-            for start in range(0, len(delivery_ids), FAN_OUT_CHUNK):
-                send_deliveries.apply_async((list(delivery_ids[start:start + FAN_OUT_CHUNK]),),
-                                            retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        for start in range(0, len(delivery_ids), FAN_OUT_CHUNK):
+            send_deliveries.apply_async((list(delivery_ids[start:start + FAN_OUT_CHUNK]),),
+                                        retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception:
         # Whatever kept the message from the broker: the retry pass picks the
         # rows up (they are due now), so the change's own response is unaffected.

@@ -10,19 +10,26 @@ from . import delivery
 DUE_BATCH = 1000
 
 
-@shared_task(name="webhooks.tasks.send_delivery", ignore_result=True)
-def send_delivery(delivery_id: int) -> None:
-    """One attempt of one delivery; does nothing if it is not due (already
-    sent, or leased by a worker that is sending it)."""
-    delivery.send(delivery_id)
+# A message carries at most this many deliveries, sent one after another by the
+# worker that takes it: with a message per delivery, the broker round trips and
+# task start-up cost more than the delivery itself. Not more than this, so one
+# slow receiver (each send is bounded by WEBHOOK_TIMEOUT_SECONDS) holds back few
+# others, and the workers share a large commit's deliveries.
+SEND_CHUNK = 10
 
 
 @shared_task(name="webhooks.tasks.send_deliveries", ignore_result=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    """A large commit's deliveries (a sweep batch): one message per delivery,
-    sent from a worker rather than from the committing transaction."""
+    """Up to SEND_CHUNK deliveries: one attempt each, here (a delivery that is
+    not due any more, already sent or leased by a worker sending it, is
+    skipped). More: split into messages of SEND_CHUNK for the workers, so a
+    sweep batch's commit publishes a few messages, not thousands."""
+    if len(delivery_ids) > SEND_CHUNK:
+        for start in range(0, len(delivery_ids), SEND_CHUNK):
+            send_deliveries.delay(delivery_ids[start:start + SEND_CHUNK])
+        return
     for delivery_id in delivery_ids:
-        send_delivery.delay(delivery_id)
+        delivery.send(delivery_id)
 
 
 @shared_task(name="webhooks.tasks.send_due_deliveries", ignore_result=True)
@@ -30,8 +37,8 @@ def send_due_deliveries() -> int:
     """Run by beat: retries whose time has come, deliveries never published,
     and leases of dead workers. Returns how many were handed out."""
     ids = delivery.due_ids(now=timezone.now(), limit=DUE_BATCH)
-    for delivery_id in ids:
-        send_delivery.delay(delivery_id)
+    for start in range(0, len(ids), SEND_CHUNK):
+        send_deliveries.delay(ids[start:start + SEND_CHUNK])
     return len(ids)
 
 

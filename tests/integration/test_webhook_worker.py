@@ -26,7 +26,7 @@ def receiver():
 def publish_webhooks_to_redis(monkeypatch):
     """This process runs Celery eagerly (settings_test); the deliveries'
     messages go to the worker's Redis instead, exactly as production sends them."""
-    from webhooks.tasks import send_delivery
+    from webhooks.tasks import send_deliveries
 
     publisher = Celery("webhook-test-publisher", broker=REDIS_URL, set_as_current=False)
     publisher.conf.update(task_serializer=settings.CELERY_TASK_SERIALIZER,
@@ -34,9 +34,9 @@ def publish_webhooks_to_redis(monkeypatch):
 
     def apply_async(args=None, kwargs=None, **options):
         options.pop("retry_policy", None)
-        return publisher.send_task(send_delivery.name, args=args, kwargs=kwargs, **options)
+        return publisher.send_task(send_deliveries.name, args=args, kwargs=kwargs, **options)
 
-    monkeypatch.setattr(send_delivery, "apply_async", apply_async)
+    monkeypatch.setattr(send_deliveries, "apply_async", apply_async)
     yield publisher
     publisher.close()
 
