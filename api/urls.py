@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from . import views
+from . import scorecard, views
 
 app_name = "api"
 
@@ -30,5 +30,6 @@ urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(),
          name="notification-read"),
+    path("scorecard/", scorecard.ScorecardView.as_view(), name="scorecard"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

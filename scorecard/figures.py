@@ -50,6 +50,7 @@ class ShopFigures:
     days: int
     service_type: ServiceType | None
     start: dt.datetime  # the period's first midnight, in the shop's time zone
+    as_of: dt.datetime | None = None  # when the rollups were last brought up to date
     received: int = 0
     closed: int = 0
     approved: int = 0
@@ -146,8 +147,10 @@ def as_of() -> dt.datetime | None:
 
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
              now: dt.datetime, daily: bool) -> list[ShopFigures]:
+    refreshed_at = last_refreshed_at()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
-                                    start=period_start(shop.zone, days, now))
+                                    start=period_start(shop.zone, days, now),
+                                    as_of=refreshed_at)
                for shop in shops}
     if daily:
         for item in figures.values():
