@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tickets.filters import TicketFilter
-from tickets.models import ServiceType, Shop, TicketStatus
+from tickets.models import Resolution, ServiceType, Shop, TicketStatus
 
 from .models import ExportStatus
 
@@ -30,8 +30,8 @@ def describe(jobs) -> None:
             spec = TicketFilter.base_filters.get(name)
             if spec is None or value in (None, ""):
                 continue
-            shown = {"status": statuses, "service_type": types,
-                     "shop": shops}.get(name, {}).get(str(value), value)
+            shown = {"status": statuses, "service_type": types, "shop": shops,
+                     "resolution": dict(Resolution.choices)}.get(name, {}).get(str(value), value)
             parts.append(f"{spec.label}: {shown}")
         job.filter_summary = "; ".join(parts) or _("All tickets")
         job.expires_at = (job.finished_at + timedelta(days=settings.EXPORT_RETENTION_DAYS)
