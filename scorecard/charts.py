@@ -18,7 +18,7 @@ CHARTS = ("volume", "on_time")
 
 
 def _config(chart_class, title: str, figures: ShopFigures):
-    chart = chart_class(style=STYLE, width=720, height=300, js=[], title=title,
+    chart = chart_class(style=STYLE, width=900, height=320, js=[], title=title,
                         show_legend=True, legend_at_bottom=True, x_label_rotation=45,
                         show_minor_x_labels=False, truncate_label=-1)
     labels = [day.day.strftime("%m-%d") for day in figures.daily]
@@ -32,11 +32,18 @@ def _config(chart_class, title: str, figures: ShopFigures):
 def render(name: str, figures: ShopFigures) -> bytes:
     if name == "volume":
         chart = _config(pygal.Bar, _("Received and timed out per day"), figures)
+        # Whole tickets on the axis: at most about six labels.
+        top = max([day.received for day in figures.daily] + [1])
+        step = max(1, -(-top // 6))
+        chart.y_labels = list(range(0, top + step, step))
         chart.add(_("Received"), [day.received for day in figures.daily])
         chart.add(_("Timed out"), [day.timed_out for day in figures.daily])
     elif name == "on_time":
         chart = _config(pygal.Line, _("On-time rate per day (%)"), figures)
         chart.range = (0, 100)
+        chart.y_labels = list(range(0, 101, 20))
+        # A day with nothing closed has no rate: a gap, not a line across it.
+        chart.allow_interruptions = True
         chart.add(_("On-time rate"),
                   [None if day.on_time_rate is None else round(day.on_time_rate * 100, 1)
                    for day in figures.daily])
