@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from tickets import roles
 from tickets.models import ServiceType
 
 from . import access, charts, figures, links
@@ -64,6 +65,7 @@ def index(request):
                "url": _shop_url(row.shop.id, request)} for row in rows],
         sort=sort,
         sort_links=_sort_links(request, sort),
+        can_export=roles.is_ops(request.user),
     )
     return render(request, "scorecard/ranking.html", context)
 
