@@ -17,7 +17,8 @@ from tests.conftest import skip_or_fail
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "servicedesk" / "locale"
 LANGS = ("zh_Hans", "en")
-SOURCES = ("manage.py", "servicedesk", "tickets", "exports", "notifications", "api", "templates")
+SOURCES = ("manage.py", "servicedesk", "tickets", "exports", "notifications", "api", "scorecard",
+           "templates")
 
 
 def parse_po(path: Path) -> dict:
