@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from . import views, webhooks
+from . import scorecard, views, webhooks
 
 app_name = "api"
 
@@ -33,5 +33,6 @@ urlpatterns = [
     path("webhooks/", webhooks.WebhookListView.as_view(), name="webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetailView.as_view(), name="webhook"),
     path("webhooks/<int:pk>/ping/", webhooks.WebhookPingView.as_view(), name="webhook-ping"),
+    path("scorecard/", scorecard.ScorecardView.as_view(), name="scorecard"),
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

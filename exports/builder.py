@@ -24,7 +24,8 @@ from tickets.filters import TicketFilter
 from tickets.models import Ticket
 
 from . import jobs, writer
-from .models import ExportJob
+from . import scorecard as scorecard_export
+from .models import ExportJob, ExportKind
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def export_rows(job: ExportJob, selections: list):
 def file_name_for(job: ExportJob) -> str:
     """服务单导出_<shop or all>_<yyyymmdd-HHMMSS>.xlsx, in the requester's language,
     stamped with the request time in the shop's time zone."""
-    prefix = _("ticket-export")
+    prefix = _("scorecard") if job.kind == ExportKind.SCORECARD else _("ticket-export")
     scope = job.shop.name if job.shop_id else _("all")
     stamp = timezone.localtime(job.created_at).strftime("%Y%m%d-%H%M%S")
     return get_valid_filename(f"{prefix}_{scope}_{stamp}.xlsx")
@@ -99,8 +100,13 @@ def run_export(job_id: int) -> ExportJob | None:
 
 
 def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
-    columns = writer.columns_for(job.language)
-    selections, datetimes = writer.selections(columns, vendor=connection.vendor)
+    if job.kind == ExportKind.SCORECARD:
+        columns = scorecard_export.columns()
+        rows, datetimes = scorecard_export.rows(job.filter_params), writer.AWARE
+    else:
+        columns = writer.columns_for(job.language)
+        selections, datetimes = writer.selections(columns, vendor=connection.vendor)
+        rows = export_rows(job, selections)
     # A fifth of the reaper's limit: a run may miss a few beats (a slow chunk, a
     # busy database) before it is taken for dead.
     beat_every = settings.EXPORT_STALE_AFTER_SECONDS / 5
@@ -120,7 +126,7 @@ def _build_file(job: ExportJob, run: jobs.Run) -> tuple[str, int]:
     # never held in memory, let alone twice.
     with tempfile.TemporaryFile(suffix=".xlsx") as spool:
         written = writer.write_workbook(
-            export_rows(job, selections), spool, columns=columns,
+            rows, spool, columns=columns,
             max_rows=settings.EXPORT_MAX_ROWS, on_progress=record_progress,
             progress_every=PROGRESS_CHECK_EVERY, datetimes=datetimes,
         )

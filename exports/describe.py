@@ -8,9 +8,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from tickets.filters import TicketFilter
-from tickets.models import ServiceType, Shop, TicketStatus
+from tickets.models import Resolution, ServiceType, Shop, TicketStatus
 
-from .models import ExportStatus
+from .models import ExportKind, ExportStatus
 
 
 def describe(jobs) -> None:
@@ -25,14 +25,22 @@ def describe(jobs) -> None:
         pk__in=[int(i) for i in shop_ids if i.isdigit()])} if shop_ids else {})
     statuses = dict(TicketStatus.choices)
     for job in jobs:
+        job.expires_at = (job.finished_at + timedelta(days=settings.EXPORT_RETENTION_DAYS)
+                          if job.status == ExportStatus.DONE and job.finished_at else None)
+        if job.kind == ExportKind.SCORECARD:
+            job.filter_summary = _("Scorecard ranking, last %(days)s days") % {
+                "days": job.filter_params.get("days")}
+            code = job.filter_params.get("service_type")
+            if code:
+                job.filter_summary += f"; {TicketFilter.base_filters['service_type'].label}: " \
+                                      f"{types.get(code, code)}"
+            continue
         parts = []
         for name, value in job.filter_params.items():
             spec = TicketFilter.base_filters.get(name)
             if spec is None or value in (None, ""):
                 continue
-            shown = {"status": statuses, "service_type": types,
-                     "shop": shops}.get(name, {}).get(str(value), value)
+            shown = {"status": statuses, "service_type": types, "shop": shops,
+                     "resolution": dict(Resolution.choices)}.get(name, {}).get(str(value), value)
             parts.append(f"{spec.label}: {shown}")
         job.filter_summary = "; ".join(parts) or _("All tickets")
-        job.expires_at = (job.finished_at + timedelta(days=settings.EXPORT_RETENTION_DAYS)
-                          if job.status == ExportStatus.DONE and job.finished_at else None)

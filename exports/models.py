@@ -16,6 +16,12 @@ class ExportStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+class ExportKind(models.TextChoices):
+    TICKETS = "tickets", _("Tickets")
+    # Ops: the scorecard's ranking of every shop (filter_params: days, service_type).
+    SCORECARD = "scorecard", _("Scorecard ranking")
+
+
 def export_upload_to(instance: "ExportJob", filename: str) -> str:
     # One folder per job: a retried task clears exactly its own folder.
     return f"{instance.storage_folder}/{filename}"
@@ -31,7 +37,10 @@ class ExportJob(models.Model):
         "tickets.Shop", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("shop"),
     )
-    # The TicketFilter parameters exactly as accepted (only the filter's own keys).
+    kind = models.CharField(_("kind"), max_length=20, choices=ExportKind.choices,
+                            default=ExportKind.TICKETS)
+    # The TicketFilter parameters exactly as accepted (only the filter's own keys);
+    # for the scorecard ranking, its period and service type.
     filter_params = models.JSONField(_("filter"), default=dict, blank=True)
     # Headers, labels and the error text follow the requester's language at request time.
     language = models.CharField(_("language"), max_length=10)

@@ -35,8 +35,9 @@ from tickets.filters import TicketFilter
 from tickets.models import Shop, Ticket
 
 from . import jobs, policy
+from . import scorecard as scorecard_export
 from .errors import ExportUnavailable, InvalidExportFilter
-from .models import ExportJob
+from .models import ExportJob, ExportKind
 
 logger = logging.getLogger(__name__)
 
@@ -68,16 +69,32 @@ def request_export(*, user, params: dict[str, str], language: str,
     policy.check_cap(count)
 
     shop_id = roles.shop_id_of(user) if roles.is_merchant(user) else None
+    return _accept(user=user, now=now, shop=Shop.objects.get(pk=shop_id) if shop_id else None,
+                   filter_params=params, language=language, matched_count=count)
+
+
+def request_scorecard_export(*, user, params, language: str,
+                             now: datetime | None = None) -> ExportJob:
+    """Ops: the scorecard's ranking of every shop as a file, under the same cap
+    (one row per shop) and the same cooldown as a ticket export."""
+    if not roles.is_ops(user):
+        raise NotPermitted()
+    now = now or timezone.now()
+    form = scorecard_export.parse(params)
+    if not form.is_valid():
+        raise InvalidExportFilter(form.errors)
+    count = scorecard_export.row_count()
+    policy.check_cap(count)
+    return _accept(user=user, now=now, shop=None, kind=ExportKind.SCORECARD,
+                   filter_params=scorecard_export.stored_params(form), language=language,
+                   matched_count=count)
+
+
+def _accept(*, user, now: datetime, **fields) -> ExportJob:
+    """Claim the cooldown and create the job in one transaction; enqueue after commit."""
     with transaction.atomic():
         policy.claim_cooldown(user, now=now)
-        job = jobs.create(
-            now=now,
-            requester=user,
-            shop=Shop.objects.get(pk=shop_id) if shop_id else None,
-            filter_params=params,
-            language=language,
-            matched_count=count,
-        )
+        job = jobs.create(now=now, requester=user, **fields)
         refused = []
         transaction.on_commit(partial(_enqueue, job.pk, refused=refused))
     if refused:

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy, ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from tickets import roles
@@ -19,7 +19,7 @@ from tickets.http import role_required
 from .access import ExportUnavailable, export_file_response, jobs_visible_to
 from .describe import describe
 from .errors import ExportCooldownActive, InvalidExportFilter
-from .requests import filter_params_from, request_export
+from .requests import filter_params_from, request_export, request_scorecard_export
 
 JOBS_PER_PAGE = 20
 
@@ -103,3 +103,21 @@ def download(request, pk: int):
     except ExportUnavailable as unavailable:
         return render(request, "exports/message.html", {"message": unavailable.message},
                       status=unavailable.status)
+
+
+@role_required(roles.is_ops,
+               message=gettext_lazy("Only operations staff can export the scorecard ranking."))
+@require_POST
+def scorecard_export(request):
+    """The scorecard ranking on screen (its period and service type) as a file."""
+    try:
+        request_scorecard_export(user=request.user, params=request.POST,
+                                 language=get_language())
+    except TicketError as error:
+        response = _render_list(request, form_data=None, error=error, status=error.status_code)
+        if isinstance(error, ExportCooldownActive):
+            response["Retry-After"] = str(error.retry_after)
+        return response
+    messages.success(request, gettext_lazy(
+        "Export of the scorecard ranking started. The file appears below when it is ready."))
+    return redirect("exports:list", permanent=False)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "exports",
     "webhooks",
+    "scorecard",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exports.tasks.expire_old_exports",
         "schedule": 60 * 60,
     },
+}
+
+# The scorecard's rollups are brought up to date this often: its figures are at
+# most this old (and the pages say as of when).
+SCORECARD_REFRESH_SECONDS = env_int("SCORECARD_REFRESH_SECONDS", default=300, minimum=1)
+CELERY_BEAT_SCHEDULE["refresh-scorecard"] = {
+    "task": "scorecard.tasks.refresh_scorecard",
+    "schedule": SCORECARD_REFRESH_SECONDS,
+    "options": {"expires": SCORECARD_REFRESH_SECONDS},
 }
 
 # Notifications.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("exports/", include("exports.urls")),
+    path("scorecard/", include("scorecard.urls")),
     path("api/v1/", include("api.urls")),
     path("settings/tokens/", include("api.page_urls")),
     path("settings/webhooks/", include("webhooks.urls")),

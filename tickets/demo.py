@@ -104,7 +104,8 @@ def _user(username: str, *, group: str | None = None, superuser: bool = False) -
 
 
 def seed_cast_and_story(now: datetime | None = None) -> dict:
-    """Create (once) the demo cast and the story tickets. Returns what exists.
+    """Create (once) the demo cast, the story tickets and weeks of history
+    behind them (for the scorecard). Returns what exists.
 
     The cast and the orders are one transaction; each story step is a lifecycle
     transition, durable on its own, so it cannot run inside that one."""
@@ -114,7 +115,95 @@ def seed_cast_and_story(now: datetime | None = None) -> dict:
     if cast is None:
         return {"created_story": False}
     _seed_story(now, *cast)
+    types, shops, merchants, agent, _orders = cast
+    _seed_history(now, types, shops, merchants, agent)
     return {"created_story": True}
+
+
+# Weeks of past tickets, so the scorecard has something to show: the two demo
+# shops and a few more (without merchants of their own; the ranking needs them),
+# each with its own habits: how often it lets a ticket time out, how often its
+# answer is rejected.
+HISTORY_DAYS = 35
+HISTORY_SHOPS = [
+    # name, share of tickets timed out, share of replies rejected, tickets per day
+    ("家居生活馆", 0.22, 0.10, 0.8),
+    ("美妆个护专营店", 0.04, 0.25, 1.0),
+    ("母婴用品旗舰店", 0.10, 0.05, 0.6),
+    ("运动户外专卖店", 0.35, 0.15, 0.6),
+]
+DEMO_SHOP_HABITS = [(0.06, 0.12, 1.0), (0.15, 0.08, 0.8)]
+HISTORY_TYPES = ["shipping_urge", "refund_enquiry", "invoice", "address_change",
+                 "stockout_cancel"]
+
+
+def _seed_history(now, types, shops, merchants, agent) -> None:
+    rng = random.Random(42)
+    plans = [(shop, merchant, *habits)
+             for shop, merchant, habits in zip(shops, merchants, DEMO_SHOP_HABITS, strict=True)]
+    for name, *habits in HISTORY_SHOPS:
+        shop = Shop.objects.get_or_create(name=name)[0]
+        merchant = _user(f"history-{shop.pk}", group="merchant")
+        merchant.set_unusable_password()
+        merchant.save(update_fields=["password"])
+        ShopMembership.objects.get_or_create(user=merchant, defaults={"shop": shop})
+        plans.append((shop, merchant, *habits))
+    serial = 0
+    for shop, merchant, late_share, reject_share, per_day in plans:
+        for day in range(HISTORY_DAYS, 1, -1):
+            for _ in range(_poisson(rng, per_day)):
+                serial += 1
+                created = now - timedelta(days=day, hours=rng.uniform(0, 24))
+                code = rng.choice(HISTORY_TYPES)
+                title, sku, amount = PRODUCTS[serial % len(PRODUCTS)]
+                order = Order.objects.create(
+                    number=f"68{shop.pk:04d}{serial:012d}", shop=shop, product_title=title,
+                    sku=sku, amount=amount, buyer_nickname=BUYERS[serial % len(BUYERS)],
+                    paid_at=created - timedelta(days=1),
+                    shipping_status=ShippingStatus.SHIPPED)
+                ticket = lifecycle.create_ticket(actor=agent, order=order,
+                                                 service_type=types[code],
+                                                 content=ENQUIRIES[code], now=created)
+                _play_history(ticket, rng, merchant=merchant, agent=agent,
+                              late_share=late_share, reject_share=reject_share)
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    # Knuth's method; means here are small.
+    limit, count, product = pow(2.718281828, -mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _play_history(ticket, rng, *, merchant, agent, late_share, reject_share) -> None:
+    """Reply (maybe late enough to time out), maybe get rejected and reply
+    again, then approved or closed as agreed, each at a plausible time."""
+    handling = timedelta(hours=ticket.service_type.handling_hours)
+    now = timezone.now()
+    moment = ticket.created_at
+    for attempt in range(2):
+        deadline = moment + handling
+        if rng.random() < late_share:
+            if deadline < now:  # else the sweep will, when its time comes
+                lifecycle.time_out(ticket, now=deadline)
+            return
+        moment += handling * rng.uniform(0.02, 0.8)
+        if moment >= now:
+            return  # nothing is stamped in the future: left as it is today
+        lifecycle.reply(ticket, actor=merchant, body="已处理，请查收。", now=moment)
+        moment += timedelta(minutes=rng.uniform(10, 600))
+        if moment >= now:
+            return
+        if attempt == 0 and rng.random() < reject_share:
+            lifecycle.reject(ticket, actor=agent, reason="请补充处理凭证或物流单号。", now=moment)
+            continue
+        if rng.random() < 0.1:
+            lifecycle.close_as_agreed(ticket, actor=agent, note="买家与商家协商一致。", now=moment)
+        else:
+            lifecycle.approve(ticket, actor=agent, now=moment)
+        return
 
 
 def _seed_cast(now: datetime):

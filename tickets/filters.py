@@ -7,12 +7,13 @@ import re
 
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import ServiceType, Shop, Ticket, TicketStatus
+from .models import EventKind, Resolution, ServiceType, Shop, Ticket, TicketEvent, TicketStatus
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -92,15 +93,15 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-class CreatedBoundFilter(django_filters.Filter):
-    """``created_after`` includes its whole day; ``created_before`` a date
+class TimeBoundFilter(django_filters.Filter):
+    """``<field>_after`` includes its whole day; ``<field>_before`` a date
     includes that whole day too (people mean "up to and including 30 Nov")."""
 
     field_class = DateOrDateTimeField
 
-    def __init__(self, *args, upper: bool, **kwargs):
+    def __init__(self, *args, upper: bool, field_name: str = "created_at", **kwargs):
         self.upper = upper
-        super().__init__(*args, field_name="created_at", **kwargs)
+        super().__init__(*args, field_name=field_name, **kwargs)
 
     def filter(self, qs, value):
         if not value:
@@ -108,10 +109,28 @@ class CreatedBoundFilter(django_filters.Filter):
         moment, is_date = value
         if not self.upper:
             bound = _start_of_day(moment) if is_date else moment
-            return qs.filter(created_at__gte=bound)
+            return qs.filter(**{f"{self.field_name}__gte": bound})
         if is_date:
-            return qs.filter(created_at__lt=_start_of_day(moment + dt.timedelta(days=1)))
-        return qs.filter(created_at__lte=moment)
+            return qs.filter(**{f"{self.field_name}__lt":
+                                _start_of_day(moment + dt.timedelta(days=1))})
+        return qs.filter(**{f"{self.field_name}__lte": moment})
+
+
+class EventAfterFilter(TimeBoundFilter):
+    """Tickets with an event of ``kinds`` at or after the bound (the scorecard's
+    replies, rejections and review decisions of a period)."""
+
+    def __init__(self, *args, kinds: tuple[str, ...], **kwargs):
+        self.kinds = kinds
+        super().__init__(*args, upper=False, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        moment, is_date = value
+        bound = _start_of_day(moment) if is_date else moment
+        return qs.filter(Exists(TicketEvent.objects.filter(
+            ticket_id=OuterRef("pk"), kind__in=self.kinds, created_at__gte=bound)))
 
 
 # Numbers are pasted, not remembered: the browser's autofill only gets in the way.
@@ -140,18 +159,41 @@ class TicketFilter(django_filters.FilterSet):
         field_name="service_type",
         empty_label=_("Any"),
     )
-    created_after = CreatedBoundFilter(label=_("Created from"), upper=False)
-    created_before = CreatedBoundFilter(label=_("Created to"), upper=True)
+    created_after = TimeBoundFilter(label=_("Created from"), upper=False)
+    created_before = TimeBoundFilter(label=_("Created to"), upper=True)
     # For agents and ops (a merchant's scope is one shop already; the pages do
     # not show them the field). By id: shop names may change.
     shop = django_filters.ModelChoiceFilter(
         label=_("Shop"), queryset=Shop.objects.all(), field_name="shop", empty_label=_("Any"),
     )
 
+    # What the scorecard's figures link to: the tickets each one counts. Shown
+    # in the filter bar only when set (they arrive through such a link).
+    resolution = django_filters.ChoiceFilter(label=_("Resolution"), choices=Resolution.choices,
+                                             empty_label=_("Any"))
+    closed_after = TimeBoundFilter(label=_("Closed from"), upper=False, field_name="closed_at")
+    closed_before = TimeBoundFilter(label=_("Closed to"), upper=True, field_name="closed_at")
+    first_replied_after = TimeBoundFilter(label=_("First reply from"), upper=False,
+                                          field_name="first_replied_at")
+    replied_after = EventAfterFilter(label=_("Replied from"), kinds=(EventKind.REPLIED,))
+    rejected_after = EventAfterFilter(label=_("Rejected from"), kinds=(EventKind.REJECTED,))
+    decided_after = EventAfterFilter(label=_("Reviewed from"),
+                                     kinds=(EventKind.APPROVED, EventKind.REJECTED))
+
+    ADVANCED = ("resolution", "closed_after", "closed_before", "first_replied_after",
+                "replied_after", "rejected_after", "decided_after")
+
     class Meta:
         model = Ticket
         fields = ["status", "order_number", "number", "service_type", "created_after",
-                  "created_before", "shop"]
+                  "created_before", "shop", "resolution", "closed_after", "closed_before",
+                  "first_replied_after", "replied_after", "rejected_after", "decided_after"]
+
+    @property
+    def form(self):
+        form = super().form
+        form.advanced_fields = self.ADVANCED
+        return form
 
     def filter_queryset(self, queryset):
         # Typed-in numbers often carry spaces from copy and paste.

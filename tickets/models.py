@@ -5,8 +5,10 @@ move with it); the database constraints below catch anyone who tries anyway.
 """
 
 import secrets
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,9 +19,18 @@ from .evidence import FORMAT_FOR_CONTENT_TYPE
 from .querysets import TicketQuerySet
 
 
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone."), code="invalid")
+
+
 class Shop(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # The shop's calendar: its scorecard days and periods start at its midnight.
+    # After changing it, `manage.py refresh_scorecard --full` re-cuts the days.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai",
+                                 validators=[validate_time_zone])
 
     class Meta:
         verbose_name = _("shop")
@@ -28,6 +39,10 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class ShopMembership(models.Model):
@@ -338,7 +353,12 @@ class TicketEvent(models.Model):
         verbose_name = _("ticket event")
         verbose_name_plural = _("ticket events")
         # The detail page's thread: WHERE ticket_id = ? ORDER BY created_at, id
-        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_thread")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at", "id"], name="event_thread"),
+            # The scorecard's refresh: the days that changed since it last ran, and
+            # one day's events by kind: WHERE created_at >= ? [AND created_at < ?]
+            models.Index(fields=["created_at", "kind"], name="event_created"),
+        ]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:

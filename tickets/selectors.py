@@ -17,7 +17,7 @@ from typing import NamedTuple, TypedDict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -167,14 +167,20 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     return TicketListing(tab=tab, order=order, page=page, tabs=_tabs(counts))
 
 
+def due_soon_condition(now: datetime) -> Q:
+    """Less than TICKET_DUE_SOON_HOURS left and not yet past (such a deadline
+    is pending by a database constraint): the tab, and the scorecard's count."""
+    window = timedelta(hours=settings.TICKET_DUE_SOON_HOURS)
+    return Q(deadline__gt=now, deadline__lte=now + window)
+
+
 def _due_soon(base: QuerySet, now: datetime, user) -> QuerySet:
     """A deadline within the window is pending by a database constraint. A
     merchant's scope reads the range off ticket_shop_deadline alone (saying
     status = 'pending' too made PostgreSQL AND it with a bitmap of every pending
     ticket: 190 ms at 1,000,000); across shops ticket_pending_deadline serves,
     and it needs the status named."""
-    window = timedelta(hours=settings.TICKET_DUE_SOON_HOURS)
-    due = base.filter(deadline__gt=now, deadline__lte=now + window)
+    due = base.filter(due_soon_condition(now))
     return due if roles.is_merchant(user) else due.filter(status=TicketStatus.PENDING)
 
 

@@ -19,6 +19,7 @@ import axe_playwright_python
 import pytest
 from django.conf import settings
 
+from scorecard.refresh import refresh
 from tickets import demo
 from tickets.models import Ticket, TicketStatus
 
@@ -88,6 +89,12 @@ PAGES = [
     PageCase("new ticket, 400", ("agent",), "/tickets/new/", status=400, post={}),
     PageCase("new ticket, 403", ("merchant",), "/tickets/new/", status=403),
     PageCase("handling times", ALL, "/handling-times/"),
+    PageCase("scorecard", ALL, "/scorecard/"),
+    PageCase("scorecard, a shop", ("agent", "ops"),
+             lambda t: f"/scorecard/{t['other_shop'].shop_id}/?days=7"),
+    PageCase("scorecard, another shop's: 404", ("merchant",),
+             lambda t: f"/scorecard/{t['other_shop'].shop_id}/", status=404),
+    PageCase("scorecard, 400 bad period", ALL, "/scorecard/?days=5", status=400),
     PageCase("notifications", ALL, "/notifications/"),
     PageCase("exports", ("merchant", "ops"), "/exports/"),
     PageCase("exports, 403", ("agent",), "/exports/", status=403),
@@ -103,6 +110,7 @@ PAGES = [
 @pytest.fixture
 def story_tickets(transactional_db):
     demo.seed_cast_and_story()
+    refresh()  # the scorecard's figures, as seed_demo leaves them
     mine = Ticket.objects.filter(shop__name=demo.SHOPS[0]).order_by("pk")
     return {
         "pending": mine.filter(status=TicketStatus.PENDING).first(),

@@ -59,7 +59,7 @@ ROUTES = url_table()
 FILTER_PARAMETERS = list(TicketFilter.base_filters)
 # Read from request.GET by views directly rather than through a form.
 VIEW_PARAMETERS = ["status", "assigned", "after", "before", "page", "next", "up_to",
-                   "order_number", "tab"]
+                   "order_number", "tab", "days", "sort"]
 # What each page reads from the query string; the hostile value goes there
 # more often (every route still gets every parameter now and then).
 READS = {
@@ -68,6 +68,9 @@ READS = {
     "tickets:create": ["order_number"],
     "notifications:list": ["page"],
     "exports:list": FILTER_PARAMETERS + ["page"],
+    "scorecard:index": ["days", "service_type", "shop", "sort"],
+    "scorecard:shop": ["days", "service_type"],
+    "scorecard:chart": ["days", "service_type"],
     "login": ["next"],
     "logout": ["next"],
     "set_language": ["next"],
@@ -99,6 +102,7 @@ FORM_FIELDS = {
     "webhooks:list": _fields(EndpointForm),
     "notifications:read_all": _fields(MarkAllReadForm),
     "exports:list": FILTER_PARAMETERS,
+    "exports:scorecard": ["days", "service_type"],
     "login": _fields(AuthenticationForm),
     "set_language": ["language"],
     "admin:login": _fields(AuthenticationForm),

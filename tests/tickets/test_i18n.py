@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "servicedesk" / "locale"
 LANGS = ("zh_Hans", "en")
 SOURCES = ("manage.py", "servicedesk", "tickets", "exports", "notifications", "api", "webhooks",
-           "templates")
+           "scorecard", "templates")
 
 
 def parse_po(path: Path) -> dict:

@@ -19,7 +19,20 @@ def test_seed_demo_runs_twice_without_duplicating_anything():
     first = counts()
     call_command("seed_demo")
     assert counts() == first
-    assert first["Shop"] == 2 and first["ServiceType"] == 8
+    # The two demo shops, and four more with weeks of history for the scorecard.
+    assert first["Shop"] == 6 and first["ServiceType"] == 8
+
+
+def test_seed_demo_leaves_a_scorecard_with_weeks_of_history_and_timeouts():
+    from scorecard import figures
+
+    call_command("seed_demo")
+    ranked = figures.ranking(days=30)
+    assert len(ranked) == 6
+    assert all(row.received >= 5 for row in ranked)
+    assert sum(row.timed_out for row in ranked) >= 10
+    assert ranked[0].on_time_rate < ranked[-1].on_time_rate
+    assert figures.as_of() is not None
 
 
 def test_seed_demo_creates_every_role_with_the_demo_password():

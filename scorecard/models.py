@@ -1,0 +1,61 @@
+"""Daily rollups of each shop's service, the scorecard's only source of figures.
+
+``scorecard.refresh`` is the only writer. A row holds one shop's tickets of one
+service type on one day of the shop's calendar (its ``time_zone``). Durations
+are kept whole (sorted lists of whole seconds, truncated), so any period's
+median and 90th percentile are computed exactly from the days it spans.
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import ServiceType, Shop
+
+
+class ShopDay(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    service_type = models.ForeignKey(ServiceType, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    received = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    agreed = models.PositiveIntegerField(default=0)
+    timed_out = models.PositiveIntegerField(default=0)
+    replies = models.PositiveIntegerField(default=0)
+    rejections = models.PositiveIntegerField(default=0)
+    # For each ticket first replied that day: first_replied_at - created_at.
+    first_reply_seconds = models.JSONField(default=list)
+    # For each approve / reject that day: the time since the reply it decided.
+    review_wait_seconds = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("scorecard day")
+        verbose_name_plural = _("scorecard days")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "service_type", "day"],
+                                    name="shopday_one_per_shop_type_day"),
+        ]
+        indexes = [
+            # A shop's period and the ranking's: WHERE day >= ? [AND shop_id = ?]
+            models.Index(fields=["day", "shop"], name="shopday_day_shop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.service_type_id}/{self.day}"
+
+
+class RefreshState(models.Model):
+    """One row: how far the rollups are up to date."""
+
+    # Events stamped at or after this may not have been counted yet: the next
+    # refresh rebuilds their days.
+    covered_until = models.DateTimeField(null=True)
+    # When the last refresh read the tickets: the figures are "as of" this.
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("scorecard refresh")
+
+    def __str__(self) -> str:
+        return f"as of {self.refreshed_at.isoformat()}"

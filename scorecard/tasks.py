@@ -1,0 +1,13 @@
+"""Celery tasks of the scorecard: thin adapters around ``scorecard.refresh``."""
+
+from celery import shared_task
+
+from . import refresh
+
+
+@shared_task(name="scorecard.tasks.refresh_scorecard", ignore_result=True)
+def refresh_scorecard() -> dict:
+    """Run by beat every SCORECARD_REFRESH_SECONDS; rebuilds only the days that
+    changed since the last run, so running it again is cheap and harmless."""
+    result = refresh.refresh()
+    return {"days": result.days, "rows": result.rows}
