@@ -201,6 +201,7 @@ def _seed_story(now, types, shops, merchants, agent, orders) -> None:
         t = open_ticket(next(o), "refund_enquiry", now - timedelta(hours=20))
         lifecycle.reply(t, actor=merchant, body="退款已处理。", now=now - timedelta(hours=18))
         lifecycle.reject(t, actor=agent, now=now - timedelta(hours=4),
+                         reason_code="not_solved",
                          reason="回复过于简单：请说明退款金额、退款渠道和预计到账时间。")
         # Closed: approved, agreed, timed out.
         t = open_ticket(next(o), "invoice", now - timedelta(days=2))

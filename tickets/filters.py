@@ -148,10 +148,19 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Shop"), queryset=Shop.objects.all(), field_name="shop", empty_label=_("Any"),
     )
 
+    # "Rejected before": yes = rejected at least once, no = never; empty = any.
+    rejected_before = django_filters.BooleanFilter(
+        label=_("Rejected before"), method="filter_rejected_before",
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
+
     class Meta:
         model = Ticket
         fields = ["status", "order_number", "number", "service_type", "created_after",
-                  "created_before", "shop"]
+                  "created_before", "shop", "rejected_before"]
+
+    def filter_rejected_before(self, queryset, name, value):
+        return queryset.filter(reject_count__gt=0) if value else queryset.filter(reject_count=0)
 
     def filter_queryset(self, queryset):
         # Typed-in numbers often carry spaces from copy and paste.

@@ -106,7 +106,7 @@ def test_agent_rejects_a_reply_with_the_keyboard_only(
 
 def test_marking_read_by_keyboard_moves_focus_and_is_announced(
         page, live_server, login, merchant, under_review_ticket, agent):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="请补充凭证")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="请补充凭证")
     notification = Notification.objects.filter(recipient=merchant, read_at__isnull=True).first()
     login(page, merchant)
     page.goto(f"{live_server.url}/notifications/")

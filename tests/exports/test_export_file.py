@@ -23,9 +23,10 @@ SHANGHAI_NOON = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shang
 
 EN_HEADERS = ("Ticket number", "Order number", "Shop", "Service type", "Status", "Resolution",
               "Created time", "Handling deadline", "First reply time", "Last reply time",
-              "Reject count", "Closed time", "Content")
+              "Reject count", "Last rejection reason", "Closed time", "Content")
 ZH_HEADERS = ("服务单号", "订单号", "店铺", "服务类型", "状态", "处理结果", "创建时间",
-              "处理截止时间", "首次回复时间", "最近回复时间", "驳回次数", "关闭时间", "内容")
+              "处理截止时间", "首次回复时间", "最近回复时间", "驳回次数", "最近驳回原因",
+              "关闭时间", "内容")
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_times_are_excel_datetimes_in_the_shop_time_zone_and_counts_are_numbers(
     ticket = make_ticket()
     time_machine.shift(dt.timedelta(hours=1))
     lifecycle.reply(ticket, actor=merchant, body="好的")
-    lifecycle.reject(ticket, actor=agent, reason="请补充单号")
+    lifecycle.reject(ticket, actor=agent, reason_code="mismatch", reason="请补充单号")
     time_machine.shift(dt.timedelta(hours=1))
     job = export_now(merchant, language="en")
     row = dict(zip(EN_HEADERS, read_rows(job)[1], strict=True))
@@ -116,6 +117,7 @@ def test_times_are_excel_datetimes_in_the_shop_time_zone_and_counts_are_numbers(
     assert row["Handling deadline"] == dt.datetime(2026, 11, 21, 13, 0)  # 24 h after the reject
     assert row["Closed time"] is None
     assert row["Reject count"] == 1 and isinstance(row["Reject count"], int)
+    assert row["Last rejection reason"] == "Reply does not match the order"
     created_cell = read_cells(job)[1][6]
     assert created_cell.is_date
 
