@@ -12,10 +12,7 @@ import os
 # from it (SynchronousOnlyOperation).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-import importlib  # noqa: E402
-
 import pytest  # noqa: E402
-from django.apps import apps as django_apps  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from tests.factories import (  # noqa: E402
@@ -26,7 +23,7 @@ from tests.factories import (  # noqa: E402
     UserFactory,
 )
 from tests.s3server import file_storage, s3_server  # noqa: E402,F401
-from tickets import lifecycle  # noqa: E402
+from tickets import lifecycle, reasons  # noqa: E402
 from tickets.models import RejectReason  # noqa: E402
 
 
@@ -72,8 +69,7 @@ def outsider(shop_b):
 def reject_reasons(db):
     """The seeded rejection reason catalogue. The migration seeds it, but a
     transactional test's flush empties the table for the tests after it."""
-    seed = importlib.import_module("tickets.migrations.0008_reject_reasons_and_claims")
-    seed.seed_reasons(django_apps, None)
+    reasons.seed_catalogue()
     return {reason.code: reason for reason in RejectReason.objects.all()}
 
 

@@ -130,7 +130,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
         dangerous, export_now, merchant, make_ticket):
     make_ticket(content=dangerous)
     job = export_now(merchant)
-    cell = read_cells(job)[1][12]
+    cell = read_cells(job)[1][13]
     assert cell.data_type == "s"
     assert cell.quotePrefix  # Excel keeps it text even when the cell is edited
     assert cell.value.lstrip("\r\n\t") == dangerous.lstrip("\r\n\t")
@@ -141,7 +141,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
 
 def test_control_characters_are_stripped_not_fatal(export_now, merchant, make_ticket):
     make_ticket(content="第一行\x0b第二行\x1f结束\x08")
-    assert read_rows(export_now(merchant))[1][12] == "第一行第二行结束"
+    assert read_rows(export_now(merchant))[1][13] == "第一行第二行结束"
 
 
 def test_file_is_named_after_the_shop_and_the_request_time(
@@ -226,7 +226,7 @@ def test_failure_while_writing_ends_failed_with_a_readable_error_and_no_partial_
 
 def test_writer_reports_progress_every_few_rows_and_stops_at_the_cap():
     columns = writer.columns_for("en")
-    row = ("1", "2", "shop", "type", "pending", "", None, None, None, None, 0, None, "x")
+    row = ("1", "2", "shop", "type", "pending", "", None, None, None, None, 0, None, None, "x")
     seen = []
     written = writer.write_workbook([row] * 5, io.BytesIO(), columns=columns, max_rows=5,
                                     on_progress=seen.append, progress_every=2)

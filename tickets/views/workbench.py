@@ -166,7 +166,7 @@ def _to_next(request, decided: Ticket) -> HttpResponse:
 def review_approve(request, number):
     return _decide(request, number, Action.APPROVE,
                    lambda data, ticket: lifecycle.approve(ticket, actor=request.user),
-                   success=_("Approved: ticket %(number)s is closed.") % {"number": number})
+                   success=_("The reply was approved and the ticket closed."))
 
 
 @require_POST
@@ -178,8 +178,7 @@ def review_reject(request, number):
 
     return _decide(request, number, Action.REJECT, reject, form=RejectForm(request.POST),
                    form_name="reject_form",
-                   success=_("Rejected: ticket %(number)s went back to the merchant.")
-                   % {"number": number})
+                   success=_("The reply was rejected; the merchant has a new deadline."))
 
 
 @require_POST
@@ -190,8 +189,7 @@ def review_close(request, number):
 
     return _decide(request, number, Action.CLOSE_AS_AGREED, close,
                    form=CloseForm(request.POST), form_name="close_form",
-                   success=_("Ticket %(number)s was closed as agreement reached.")
-                   % {"number": number})
+                   success=_("The ticket was closed as agreement reached."))
 
 
 @require_POST
