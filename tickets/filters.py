@@ -149,9 +149,11 @@ class TicketFilter(django_filters.FilterSet):
     )
 
     # "Rejected before": yes = rejected at least once, no = never; empty = any.
-    rejected_before = django_filters.BooleanFilter(
+    # A choice, not a BooleanFilter: that one reads any other value as "any",
+    # and the export would store it as it came.
+    rejected_before = django_filters.ChoiceFilter(
         label=_("Rejected before"), method="filter_rejected_before",
-        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+        choices=[("true", _("Yes")), ("false", _("No"))], empty_label=_("Any"),
     )
 
     class Meta:
@@ -160,7 +162,9 @@ class TicketFilter(django_filters.FilterSet):
                   "created_before", "shop", "rejected_before"]
 
     def filter_rejected_before(self, queryset, name, value):
-        return queryset.filter(reject_count__gt=0) if value else queryset.filter(reject_count=0)
+        if value == "true":
+            return queryset.filter(reject_count__gt=0)
+        return queryset.filter(reject_count=0)
 
     def filter_queryset(self, queryset):
         # Typed-in numbers often carry spaces from copy and paste.

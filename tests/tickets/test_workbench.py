@@ -191,9 +191,10 @@ def test_queue_filters_by_service_type_and_rejected_before(client, agent, mercha
     assert again.number not in [t.number for t in never] and len(never) == 3
 
 
-def test_a_bad_filter_is_400(client, agent):
+@pytest.mark.parametrize("params", [{"service_type": "nope"}, {"rejected_before": "maybe"}])
+def test_a_bad_filter_is_400(client, agent, params):
     client.force_login(agent)
-    assert client.get(REVIEW, {"service_type": "nope"}).status_code == 400
+    assert client.get(REVIEW, params).status_code == 400
 
 
 # --- coded reasons ----------------------------------------------------------------
