@@ -102,6 +102,8 @@ STATUS_PARAMS = [
     OpenApiParameter("service_type", str, description="A service type code."),
     OpenApiParameter("created_after", str, description="YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
     OpenApiParameter("created_before", str, description="YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
+    OpenApiParameter("rejected_before", str, enum=["true", "false"],
+                     description="`true`: rejected at least once; `false`: never rejected."),
     OpenApiParameter("updated_after", OpenApiTypes.DATETIME,
                      description="Only tickets changed at or after this time, oldest change "
                                  "first (incremental sync). Changes appear once they are "
