@@ -25,6 +25,7 @@ from exports.errors import (
 )
 from tickets.errors import (
     AlreadyReplied,
+    Claimed,
     DeadlinePassed,
     InvalidInput,
     NotPermitted,
@@ -59,6 +60,7 @@ def titles() -> dict[str, str]:
         "wrong_state": _("Wrong state"),
         "already_replied": _("Already replied"),
         "deadline_passed": _("Deadline passed"),
+        "claimed": _("Claimed by another agent"),
         "export_too_large": _("Export too large"),
         "export_cooldown": _("Export cooldown"),
         "export_expired": _("Export expired"),
@@ -107,6 +109,7 @@ DOMAIN_CODES = (
     (AlreadyReplied, "already_replied"),
     (TransitionNotAllowed, "wrong_state"),
     (DeadlinePassed, "deadline_passed"),
+    (Claimed, "claimed"),
     (NotPermitted, "not_permitted"),
     (InvalidExportFilter, "validation_error"),
     (InvalidInput, "validation_error"),

@@ -88,6 +88,8 @@ class EventSerializer(serializers.Serializer):
     actor = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     text = serializers.CharField()
+    # A rejection's coded reason (the catalogue's code); null for other events.
+    reason_code = serializers.CharField(source="reason_id", allow_null=True)
     evidence = serializers.SerializerMethodField()
 
     def get_actor(self, event) -> str | None:

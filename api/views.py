@@ -102,6 +102,8 @@ STATUS_PARAMS = [
     OpenApiParameter("service_type", str, description="A service type code."),
     OpenApiParameter("created_after", str, description="YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
     OpenApiParameter("created_before", str, description="YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
+    OpenApiParameter("rejected_before", str, enum=["true", "false"],
+                     description="`true`: rejected at least once; `false`: never rejected."),
     OpenApiParameter("updated_after", OpenApiTypes.DATETIME,
                      description="Only tickets changed at or after this time, oldest change "
                                  "first (incremental sync). Changes appear once they are "
@@ -198,13 +200,20 @@ class ApproveView(APIView):
 
 class RejectView(APIView):
     @extend_schema(operation_id="tickets_reject", request=inline_serializer(
-        "Reject", {"reason": serializers.CharField(max_length=1000)}),
+        "Reject", {"reason_code": serializers.CharField(
+            max_length=40, help_text="A code of the rejection reason catalogue "
+                                     "(unclear_evidence, not_solved, mismatch, "
+                                     "invalid_tracking, other) that applies to the "
+                                     "ticket's service type."),
+                   "reason": serializers.CharField(max_length=1000, required=False,
+                                                   help_text="Required for `other`.")}),
         responses={200: out.TicketDetailSerializer})
     @idempotent
     def post(self, request, number):
         ticket = _ticket_for(request, number, Action.REJECT)
         data = _valid(RejectForm(_form_data(request)))
         return _detail(request, lifecycle.reject(ticket, actor=request.user,
+                                                 reason_code=data["reason_code"],
                                                  reason=data["reason"]))
 
 

@@ -50,9 +50,9 @@ class Column:
 
 
 def columns_for(language: str) -> list[Column]:
-    service_type_name = (
-        "service_type__name_en" if language.startswith("en") else "service_type__name_zh"
-    )
+    english = language.startswith("en")
+    service_type_name = "service_type__name_en" if english else "service_type__name_zh"
+    reason_label = "last_reject_reason__label_en" if english else "last_reject_reason__label_zh"
     return [
         Column(_("Ticket number"), "number", TEXT, width=20),
         Column(_("Order number"), "order__number", TEXT, width=22),
@@ -65,6 +65,7 @@ def columns_for(language: str) -> list[Column]:
         Column(_("First reply time"), "first_replied_at", DATETIME, width=20),
         Column(_("Last reply time"), "last_replied_at", DATETIME, width=20),
         Column(_("Reject count"), "reject_count", NUMBER, width=10),
+        Column(_("Last rejection reason"), reason_label, TEXT, width=18),
         Column(_("Closed time"), "closed_at", DATETIME, width=20),
         Column(_("Content"), "content", TEXT, width=60),
     ]

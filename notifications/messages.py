@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
-from tickets.models import Resolution, TicketStatus
+from tickets.models import RejectReason, Resolution, TicketStatus
 
 from .models import Notification, NotificationKind
 
@@ -15,6 +15,14 @@ def _local_time(value: str | None) -> str:
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _rejection_reason(params: dict) -> str:
+    """The agent's words; without them, the coded reason's label."""
+    if params.get("reason") or not params.get("reason_code"):
+        return params.get("reason", "")
+    reason = RejectReason.objects.filter(code=params["reason_code"]).first()
+    return reason.label if reason is not None else params["reason_code"]
 
 
 def _status_changed(number: str, params: dict) -> str:
@@ -42,7 +50,7 @@ def describe(notification: Notification) -> str:
         return _status_changed(number, params)
     if kind == NotificationKind.REJECTED:
         return gettext("The reply to ticket %(number)s was rejected: %(reason)s") % {
-            "number": number, "reason": params.get("reason", "")}
+            "number": number, "reason": _rejection_reason(params)}
     if kind == NotificationKind.DUE_SOON:
         return gettext("Ticket %(number)s is due soon: reply before %(deadline)s.") % {
             "number": number, "deadline": _local_time(params.get("deadline"))}

@@ -29,7 +29,9 @@ def _params(kind: str, ticket, event) -> dict:
         return {"status": event.to_status if event is not None else ticket.status,
                 "resolution": ticket.resolution}
     if kind == NotificationKind.REJECTED:
-        return {"reason": event.text if event is not None else ""}
+        if event is None:
+            return {"reason": ""}
+        return {"reason": event.text, "reason_code": event.reason_id or ""}
     if kind == NotificationKind.DUE_SOON and ticket.deadline is not None:
         return {"deadline": ticket.deadline.isoformat()}
     return {}

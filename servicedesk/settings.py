@@ -276,6 +276,9 @@ TICKET_DUE_SOON_HOURS = env_float("TICKET_DUE_SOON_HOURS", default=2, positive=T
 # How long opening (or typing in) the reply form shows "<name> is replying" to
 # the shop's other merchants; kept in the cache (tickets.presence).
 REPLY_PRESENCE_SECONDS = env_int("REPLY_PRESENCE_SECONDS", default=120, minimum=1)
+# How long opening a reply in the review workbench keeps it for that agent
+# (tickets.claims); the open page renews it a few times within this period.
+REVIEW_CLAIM_SECONDS = env_int("REVIEW_CLAIM_SECONDS", default=300, minimum=10)
 
 # Periodic work, run by the one beat of the deployment. Task names are fixed here;
 # each app implements its own.

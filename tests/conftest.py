@@ -23,7 +23,8 @@ from tests.factories import (  # noqa: E402
     UserFactory,
 )
 from tests.s3server import file_storage, s3_server  # noqa: E402,F401
-from tickets import lifecycle  # noqa: E402
+from tickets import lifecycle, reasons  # noqa: E402
+from tickets.models import RejectReason  # noqa: E402
 
 
 def services_required() -> bool:
@@ -65,7 +66,15 @@ def outsider(shop_b):
 
 
 @pytest.fixture
-def agent(db):
+def reject_reasons(db):
+    """The seeded rejection reason catalogue. The migration seeds it, but a
+    transactional test's flush empties the table for the tests after it."""
+    reasons.seed_catalogue()
+    return {reason.code: reason for reason in RejectReason.objects.all()}
+
+
+@pytest.fixture
+def agent(db, reject_reasons):
     return UserFactory(username="agent", role="agent")
 
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     Evidence,
     Order,
+    RejectReason,
     ReplyTemplate,
     ServiceType,
     Shop,
@@ -42,6 +43,16 @@ class ServiceTypeAdmin(admin.ModelAdmin):
     search_fields = ["code", "name_zh", "name_en"]
 
 
+@admin.register(RejectReason)
+class RejectReasonAdmin(admin.ModelAdmin):
+    """The catalogue agents pick from when rejecting. A reason in use cannot be
+    deleted (rejections refer to it): make it inactive instead."""
+
+    list_display = ["code", "label_zh", "label_en", "is_active", "sort_order"]
+    list_editable = ["is_active", "sort_order"]
+    filter_horizontal = ["service_types"]
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "shop", "product_title", "amount", "shipping_status", "paid_at"]
@@ -57,7 +68,7 @@ class EventInline(admin.TabularInline):
     model = TicketEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "from_status", "to_status", "actor", "text"]
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "reason", "text"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -78,7 +89,8 @@ class TicketAdmin(admin.ModelAdmin):
     show_full_result_count = False
     readonly_fields = ["number", "shop", "order", "service_type", "status", "resolution",
                        "deadline", "created_by", "created_at", "first_replied_at",
-                       "last_replied_at", "reject_count", "closed_at", "content", "handler"]
+                       "last_replied_at", "reject_count", "closed_at", "content", "handler",
+                       "claimed_by", "claim_expires_at", "last_reject_reason"]
     inlines = [EventInline]
 
     def has_add_permission(self, request):

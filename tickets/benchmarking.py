@@ -129,6 +129,7 @@ class Samples:
     deep: list[str]  # newest first, all tickets
     deep_pending: list[str]  # soonest deadline first, pending tickets
     deep_assigned: list[str]  # the same, of the pending tickets the user handles
+    under_review: list[Ticket]  # replies waiting for review (the workbench)
 
     @property
     def closed(self) -> Ticket:
@@ -173,6 +174,7 @@ def samples_for(user) -> Samples:
                       for row in spread(scope.filter(status=TicketStatus.PENDING))],
         deep_assigned=[Cursor.of(row, "deadline").encode() for row in
                        spread(scope.filter(status=TicketStatus.PENDING, handler_id=user.pk))],
+        under_review=spread(scope.filter(status=TicketStatus.UNDER_REVIEW)),
     )
 
 

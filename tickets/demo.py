@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from . import assignment, lifecycle, roles
+from . import assignment, lifecycle, reasons, roles
 from .models import (
     AutoAssignRule,
     Order,
@@ -211,6 +211,7 @@ def _seed_cast(now: datetime):
     Returns (types, shops, merchants, agent, orders), or None when the story
     is there."""
     types = seed_service_types()
+    reasons.seed_catalogue()
     shops = [Shop.objects.get_or_create(name=name)[0] for name in SHOPS]
     merchants = []
     for index, shop in enumerate(shops, start=1):
@@ -290,6 +291,7 @@ def _seed_story(now, types, shops, merchants, agent, orders) -> None:
         t = open_ticket(next(o), "refund_enquiry", now - timedelta(hours=20))
         lifecycle.reply(t, actor=merchant, body="退款已处理。", now=now - timedelta(hours=18))
         lifecycle.reject(t, actor=agent, now=now - timedelta(hours=4),
+                         reason_code="not_solved",
                          reason="回复过于简单：请说明退款金额、退款渠道和预计到账时间。")
         # Closed: approved, agreed, timed out.
         t = open_ticket(next(o), "invoice", now - timedelta(days=2))
@@ -301,6 +303,42 @@ def _seed_story(now, types, shops, merchants, agent, orders) -> None:
                                   now=now - timedelta(days=2, hours=12))
         t = open_ticket(next(o), "shipping_urge", now - timedelta(days=4))
         lifecycle.time_out(t, now=t.deadline)
+    _seed_review_queue(now, types, shops, merchants, agent, orders)
+
+
+# More replies for agent1's review queue (with the two per shop above, sixteen),
+# so the workbench can be cleared from the keyboard: (service type, the
+# merchant's reply, the rejection it got earlier or None).
+REVIEW_QUEUE = [
+    ("shipping_urge", "已于今日上午发出，中通快递 ZT7712340098，预计两天内送达。", None),
+    ("refund_enquiry", "退款 189 元已原路退回支付宝，银行处理需 1–3 个工作日。",
+     ("not_solved", "请说明退款金额和到账时间。")),
+    ("invoice", "发票已开具，电子版已发送至买家预留邮箱。", None),
+    ("address_change", "已联系仓库拦截，收货地址改为上海市浦东新区张江路 100 号。", None),
+    ("stockout_cancel", "该颜色断货，已为买家取消订单并全额退款。", None),
+    ("shipping_urge", "仓库排单中，明天一定发出。", ("invalid_tracking", "")),
+]
+
+
+def _seed_review_queue(now, types, shops, merchants, agent, orders) -> None:
+    """Six replies per shop waiting for review, each an hour or so apart; two
+    were rejected once before (the workbench shows those rejections)."""
+    for shop_index, shop in enumerate(shops):
+        merchant = merchants[shop_index]
+        shop_orders = [o for o in orders if o.shop_id == shop.id]
+        for index, (code, body, rejected) in enumerate(REVIEW_QUEUE):
+            order = shop_orders[(index + 4) % len(shop_orders)]
+            opened = now - timedelta(hours=11, minutes=10 * index + shop_index)
+            ticket = lifecycle.create_ticket(actor=agent, order=order, service_type=types[code],
+                                             content=ENQUIRIES[code], now=opened)
+            if rejected is not None:
+                reason_code, text = rejected
+                lifecycle.reply(ticket, actor=merchant, body="已处理。",
+                                now=opened + timedelta(minutes=30))
+                lifecycle.reject(ticket, actor=agent, reason_code=reason_code, reason=text,
+                                 now=opened + timedelta(hours=1))
+            lifecycle.reply(ticket, actor=merchant, body=body,
+                            now=opened + timedelta(hours=2, minutes=index * 7))
 
 
 def _seed_workday(types, shop: Shop, staff: list[User]) -> None:

@@ -35,3 +35,12 @@ class NotPermitted(TicketError):
 class InvalidInput(TicketError):
     status_code = 400
     default_message = _("The submitted data is not valid.")
+
+
+class Claimed(TicketError):
+    """Another agent holds a live claim on the reply (tickets.claims)."""
+
+    def __init__(self, holder_name: str):
+        self.holder_name = holder_name
+        super().__init__(_("%(name)s is reviewing this reply. Take it over to decide it.")
+                         % {"name": holder_name})

@@ -167,6 +167,14 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Shop"), queryset=Shop.objects.all(), field_name="shop", empty_label=_("Any"),
     )
 
+    # "Rejected before": yes = rejected at least once, no = never; empty = any.
+    # A choice, not a BooleanFilter: that one reads any other value as "any",
+    # and the export would store it as it came.
+    rejected_before = django_filters.ChoiceFilter(
+        label=_("Rejected before"), method="filter_rejected_before",
+        choices=[("true", _("Yes")), ("false", _("No"))], empty_label=_("Any"),
+    )
+
     # What the scorecard's figures link to: the tickets each one counts. Shown
     # in the filter bar only when set (they arrive through such a link).
     resolution = django_filters.ChoiceFilter(label=_("Resolution"), choices=Resolution.choices,
@@ -186,14 +194,20 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields = ["status", "order_number", "number", "service_type", "created_after",
-                  "created_before", "shop", "resolution", "closed_after", "closed_before",
-                  "first_replied_after", "replied_after", "rejected_after", "decided_after"]
+                  "created_before", "shop", "rejected_before", "resolution", "closed_after",
+                  "closed_before", "first_replied_after", "replied_after", "rejected_after",
+                  "decided_after"]
 
     @property
     def form(self):
         form = super().form
         form.advanced_fields = self.ADVANCED
         return form
+
+    def filter_rejected_before(self, queryset, name, value):
+        if value == "true":
+            return queryset.filter(reject_count__gt=0)
+        return queryset.filter(reject_count=0)
 
     def filter_queryset(self, queryset):
         # Typed-in numbers often carry spaces from copy and paste.

@@ -131,8 +131,24 @@ class ReplyTemplateForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason for rejection"), max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    """A coded reason and the agent's optional words. Only the shape is checked
+    here; whether the code may be used for this ticket is the lifecycle's."""
+
+    reason_code = forms.CharField(
+        label=_("Reason for rejection"), max_length=40,
+        error_messages={"required": _("Choose a reason for the rejection.")})
+    reason = forms.CharField(label=_("Details for the merchant"), max_length=1000,
+                             required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Required for “Other”."))
+
+    def __init__(self, *args, reasons=(), **kwargs):
+        """``reasons``: the catalogue entries to offer (a select); without
+        them the field is a plain text input (the API)."""
+        super().__init__(*args, **kwargs)
+        if reasons:
+            choices = [("", _("Choose a reason")),
+                       *((reason.code, reason.label) for reason in reasons)]
+            self.fields["reason_code"].widget = forms.Select(choices=choices)
 
 
 class CloseForm(forms.Form):

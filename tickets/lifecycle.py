@@ -32,11 +32,19 @@ from notifications.services import notify, notify_many
 from webhooks import outbox
 
 from . import assignment, roles
-from .errors import AlreadyReplied, DeadlinePassed, InvalidInput, NotPermitted, TransitionNotAllowed
+from .errors import (
+    AlreadyReplied,
+    Claimed,
+    DeadlinePassed,
+    InvalidInput,
+    NotPermitted,
+    TransitionNotAllowed,
+)
 from .evidence import ProcessedImage, process_uploads
 from .models import (
     Evidence,
     Order,
+    RejectReason,
     ServiceType,
     Ticket,
     TicketEvent,
@@ -96,7 +104,7 @@ def _move(transition: Transition, ticket: Ticket, now: datetime, **counters) -> 
 
 
 def _record(ticket: Ticket, transition: Transition, *, actor, from_status: str,
-            now: datetime, text: str = "") -> TicketEvent:
+            now: datetime, text: str = "", reason: RejectReason | None = None) -> TicketEvent:
     event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
@@ -104,6 +112,7 @@ def _record(ticket: Ticket, transition: Transition, *, actor, from_status: str,
         from_status=from_status,
         to_status=ticket.status,
         text=text,
+        reason=reason,
         created_at=now,
     )
     notify(ticket, transition.notification, now=now, event=event)
@@ -214,19 +223,45 @@ def reply(ticket: Ticket | int, *, actor, body: str,
     return ticket
 
 
+# The decisions on a reply that a live claim of another agent refuses (claims
+# are not status: the transition table does not know them; tickets.claims).
+CLAIM_GUARDED = frozenset({Action.APPROVE, Action.REJECT})
+
+
+def _check_claim(ticket: Ticket, actor, now: datetime) -> None:
+    """Refuse a decision while another agent holds a live claim on the reply."""
+    if ticket.claimed_by_id is None or ticket.claimed_by_id == getattr(actor, "pk", None):
+        return
+    holder = ticket.claim_holder(now)
+    if holder is not None:
+        raise Claimed(holder.get_username())
+
+
 def _transition(action: Action, ticket: Ticket | int, *, actor, now: datetime | None,
-                text: str = "", counters: Callable[[Ticket], dict] | None = None) -> Ticket:
+                text: str = "", counters: Callable[[Ticket], dict] | None = None,
+                check: Callable[[Ticket], None] | None = None,
+                reason: RejectReason | None = None) -> Ticket:
     """Lock, check against the table, move, record: the whole of a transition
     that has nothing of its own beyond ``counters`` (given the locked ticket,
-    the counter fields to write; approve, reject, close as agreed, time out)."""
+    the counter fields to write; approve, reject, close as agreed, time out)
+    and ``check`` (given the locked ticket, raises to refuse). Leaving review
+    lets go of any claim on the reply."""
     transition = TRANSITIONS[action]
     with ticket_write():
         ticket = _lock(ticket, actor=actor)
         now = now or timezone.now()
         _check(transition, ticket, now)
+        if action in CLAIM_GUARDED:
+            _check_claim(ticket, actor, now)
+        if check is not None:
+            check(ticket)
         from_status = ticket.status
-        _move(transition, ticket, now, **(counters(ticket) if counters else {}))
-        _record(ticket, transition, actor=actor, from_status=from_status, now=now, text=text)
+        moved = counters(ticket) if counters else {}
+        if ticket.claimed_by_id is not None:
+            moved.update(claimed_by=None, claim_expires_at=None)
+        _move(transition, ticket, now, **moved)
+        _record(ticket, transition, actor=actor, from_status=from_status, now=now, text=text,
+                reason=reason)
     return ticket
 
 
@@ -235,12 +270,40 @@ def approve(ticket: Ticket | int, *, actor, now: datetime | None = None) -> Tick
     return _transition(Action.APPROVE, ticket, actor=actor, now=now)
 
 
-def reject(ticket: Ticket | int, *, actor, reason: str, now: datetime | None = None) -> Ticket:
-    """Back to the merchant with a reason and a fresh handling deadline."""
+def _reject_reason(code: str, text: str) -> RejectReason:
+    """The catalogue's reason for ``code``, if it may be chosen; "other" needs words."""
+    code = (code or "").strip()
+    if not code:
+        raise InvalidInput(_("Choose a reason for the rejection."))
+    reason = RejectReason.objects.filter(code=code, is_active=True).first()
+    if reason is None:
+        raise InvalidInput(_("This rejection reason does not exist or is no longer in use."))
+    if reason.needs_text and not text:
+        raise InvalidInput(_("Say what is wrong: the reason “Other” needs a text."))
+    return reason
+
+
+def _applies_to(reason: RejectReason) -> Callable[[Ticket], None]:
+    def check(ticket: Ticket) -> None:
+        types = {t.pk for t in reason.service_types.all()}
+        if types and ticket.service_type_id not in types:
+            raise InvalidInput(_("This rejection reason does not apply to this service type."))
+
+    return check
+
+
+def reject(ticket: Ticket | int, *, actor, reason_code: str, reason: str = "",
+           now: datetime | None = None) -> Ticket:
+    """Back to the merchant with a coded reason (``reason_code``, from the
+    ``RejectReason`` catalogue, applicable to the ticket's service type), the
+    agent's optional words (required for "other") and a fresh handling deadline."""
     _require_role(actor, Action.REJECT)
-    reason = _require_text(reason, _("Give a reason for the rejection."))
-    return _transition(Action.REJECT, ticket, actor=actor, now=now, text=reason,
-                       counters=lambda locked: {"reject_count": locked.reject_count + 1})
+    text = (reason or "").strip()
+    coded = _reject_reason(reason_code, text)
+    return _transition(Action.REJECT, ticket, actor=actor, now=now, text=text, reason=coded,
+                       check=_applies_to(coded),
+                       counters=lambda locked: {"reject_count": locked.reject_count + 1,
+                                                "last_reject_reason": coded})
 
 
 def close_as_agreed(ticket: Ticket | int, *, actor, note: str = "",

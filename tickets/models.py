@@ -95,6 +95,41 @@ class ServiceType(models.Model):
         return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
 
+class RejectReason(models.Model):
+    """The catalogue of coded rejection reasons (admin-editable). A reason with
+    no service types applies to every type; an inactive one is kept for the
+    rejections that used it but cannot be chosen any more."""
+
+    # The code the seeded reasons have and the form for "other" (text required).
+    OTHER = "other"
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_zh = models.CharField(_("Chinese label"), max_length=60)
+    label_en = models.CharField(_("English label"), max_length=60)
+    service_types = models.ManyToManyField(
+        ServiceType, blank=True, related_name="+", verbose_name=_("service types"),
+        help_text=_("Empty: applies to every service type."))
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The label in the active language (Chinese unless English is active)."""
+        return self.label_en if (get_language() or "").startswith("en") else self.label_zh
+
+    @property
+    def needs_text(self) -> bool:
+        return self.code == self.OTHER
+
+
 class ShippingStatus(models.TextChoices):
     NOT_SHIPPED = "not_shipped", _("Not shipped")
     SHIPPED = "shipped", _("Shipped")
@@ -205,6 +240,31 @@ class Ticket(models.Model):
         verbose_name=_("handler"),
     )
 
+    # The agent reviewing the reply now, until ``claim_expires_at`` (tickets.claims
+    # is the only writer). Not a status: an expired claim is simply no claim, so
+    # nothing has to clean it up.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("claimed by"),
+    )
+    claim_expires_at = models.DateTimeField(_("claim expires at"), null=True, blank=True)
+    # The reason of the latest rejection, copied by the lifecycle's reject (the
+    # export's column reads it without going through the thread).
+    last_reject_reason = models.ForeignKey(
+        "RejectReason",
+        to_field="code",
+        db_column="last_reject_reason_code",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last rejection reason"),
+    )
+
     objects = TicketQuerySet.as_manager()
 
     class Meta:
@@ -312,6 +372,12 @@ class Ticket(models.Model):
     def is_overdue(self, now=None) -> bool:
         return self.is_pending and self.deadline <= (now or timezone.now())
 
+    def claim_holder(self, now):
+        """Who holds a live claim on the ticket at ``now``, or None."""
+        if self.claimed_by_id is None or self.claim_expires_at is None:
+            return None
+        return self.claimed_by if self.claim_expires_at > now else None
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
@@ -323,6 +389,9 @@ class EventKind(models.TextChoices):
     # Not a transition (status stays): a manager gave the ticket a handler, or
     # took it away; ``text`` holds the handler's username, empty for nobody.
     ASSIGNED = "assigned", _("Assigned")
+    # Not a transition either: an agent took over another agent's live claim
+    # on the reply (tickets.claims); ``text`` holds the previous holder's username.
+    TAKEN_OVER = "taken_over", _("Review taken over")
 
 
 class TicketEvent(models.Model):
@@ -347,6 +416,18 @@ class TicketEvent(models.Model):
     )
     to_status = models.CharField(_("to status"), max_length=20, choices=TicketStatus.choices)
     text = models.TextField(_("text"), blank=True)
+    # A rejection's coded reason (``text`` is the agent's optional words); the
+    # column holds the code itself, as audit rows store codes.
+    reason = models.ForeignKey(
+        "RejectReason",
+        to_field="code",
+        db_column="reason_code",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejection reason"),
+    )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""What the ticket lists show: the list page's tabs and the agents' review queue.
+"""What the ticket lists show: the list page's tabs and their counts (the agents'
+review queue is tickets.workbench).
 
 Plain functions of a user and already parsed parameters (a bound ``TicketFilter``,
 a tab, cursors), returning data and never a response, so the pages and the JSON
@@ -75,13 +76,6 @@ class TicketListing:
     order: Order
     page: KeysetPage  # rows, next_cursor, prev_cursor
     tabs: list[Tab]
-
-
-@dataclass(frozen=True)
-class ReviewQueue:
-    page: KeysetPage
-    count: int  # at most COUNT_CAP + 1
-    capped: bool
 
 
 def default_tab(user) -> str:
@@ -246,17 +240,6 @@ def _in_tab(ticket_filter: TicketFilter, base: QuerySet, tab: str, *, first_page
         # makes PostgreSQL misjudge the row count and sort 15,000 rows (160 ms).
         shown = shown.filter(deadline__isnull=False)
     return shown
-
-
-def review_queue(*, user, after: str | None = None, before: str | None = None) -> ReviewQueue:
-    """Under-review tickets, the one replied to longest ago first, and how many
-    there are (capped). A broken cursor raises ``pagination.InvalidCursor``."""
-    scope = Ticket.objects.visible_to(user)
-    queue = TicketFilter({"status": TicketStatus.UNDER_REVIEW}, queryset=scope).qs
-    page = keyset_page(queue, key="last_replied_at", descending=False,
-                       after=after, before=before)
-    count = capped_count(queue)
-    return ReviewQueue(page=page, count=count, capped=count > COUNT_CAP)
 
 
 def capped_count(qs: QuerySet) -> int:

@@ -17,7 +17,7 @@ from tickets.models import Ticket, TicketStatus
 WRITES = {
     "reply": {"body": "已处理"},
     "approve": {},
-    "reject": {"reason": "请补充凭证"},
+    "reject": {"reason_code": "other", "reason": "请补充凭证"},
     "close": {"note": "协商一致"},
 }
 

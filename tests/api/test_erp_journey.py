@@ -37,7 +37,8 @@ def test_erp_journey(merchant_api, agent_api, client, agent, make_ticket, time_m
     # 3. The agent's token rejects.
     time_machine.move_to(start + timedelta(minutes=30), tick=False)
     rejected = agent_api.post(f"/api/v1/tickets/{ticket.number}/reject/",
-                              {"reason": "请补充物流单号"}, format="json")
+                              {"reason_code": "invalid_tracking", "reason": "请补充物流单号"},
+                              format="json")
     assert rejected.status_code == 200, rejected.content
 
     # 4. Pull again: the rejection and the new deadline.

@@ -41,9 +41,10 @@ def test_an_error_is_replayed_too(merchant_api, under_review_ticket):
 
 def test_same_key_different_body_is_422(agent_api, under_review_ticket, pending_ticket):
     url = f"/api/v1/tickets/{under_review_ticket.number}/reject/"
-    assert agent_api.post(url, {"reason": "a"}, format="json",
+    assert agent_api.post(url, {"reason_code": "other", "reason": "a"}, format="json",
                           HTTP_IDEMPOTENCY_KEY="k").status_code == 200
-    problem(agent_api.post(url, {"reason": "b"}, format="json", HTTP_IDEMPOTENCY_KEY="k"),
+    problem(agent_api.post(url, {"reason_code": "other", "reason": "b"}, format="json",
+                           HTTP_IDEMPOTENCY_KEY="k"),
             422, "idempotency_conflict")
     problem(_approve(agent_api, pending_ticket, "k"), 422, "idempotency_conflict")
     assert Ticket.objects.get(pk=under_review_ticket.pk).reject_count == 1

@@ -31,7 +31,7 @@ def test_every_transition_moves_updated_at(make_ticket, merchant, agent, time_ma
     assert ticket.updated_at == start
     steps = [
         lambda t: lifecycle.reply(t, actor=merchant, body="好"),
-        lambda t: lifecycle.reject(t, actor=agent, reason="不行"),
+        lambda t: lifecycle.reject(t, actor=agent, reason_code="other", reason="不行"),
         lambda t: lifecycle.reply(t, actor=merchant, body="再来"),
         lambda t: lifecycle.approve(t, actor=agent),
     ]

@@ -99,7 +99,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(
     for ticket in made[:3]:
         lifecycle.reply(ticket, actor=merchant, body="已处理", evidence=[
             SimpleUploadedFile("a.png", png_of((12, 8)), content_type="image/png")])
-    lifecycle.reject(made[2], actor=agent, reason="请补充单号")
+    lifecycle.reject(made[2], actor=agent, reason_code="other", reason="请补充单号")
     calls = {
         "merchant": _run(live_server.url, token_for(merchant), "coverage,fuzzing", 5,
                          tmp_path, merchant),

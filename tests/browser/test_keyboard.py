@@ -93,7 +93,10 @@ def test_agent_rejects_a_reply_with_the_keyboard_only(
     login(page, agent)
     page.goto(f"{live_server.url}/tickets/{under_review_ticket.number}/")
     page.focus("#approve")
-    page.keyboard.press("Tab")  # the reason
+    page.keyboard.press("Tab")  # the coded reason
+    expect(page.locator("#id_reason_code")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the first reason of the catalogue
+    page.keyboard.press("Tab")  # the agent's words
     page.keyboard.type("物流单号查询不到")
     page.keyboard.press("Tab")
     expect(page.locator("#reject")).to_be_focused()
@@ -102,11 +105,12 @@ def test_agent_rejects_a_reply_with_the_keyboard_only(
     expect(page.locator(".msg-success")).to_be_visible()
     under_review_ticket.refresh_from_db()
     assert under_review_ticket.status == "pending" and under_review_ticket.reject_count == 1
+    assert under_review_ticket.last_reject_reason_id == "unclear_evidence"
 
 
 def test_marking_read_by_keyboard_moves_focus_and_is_announced(
         page, live_server, login, merchant, under_review_ticket, agent):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="请补充凭证")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="请补充凭证")
     notification = Notification.objects.filter(recipient=merchant, read_at__isnull=True).first()
     login(page, merchant)
     page.goto(f"{live_server.url}/notifications/")

@@ -22,11 +22,12 @@ def reject_as_agent(agent_context, live_server, login, agent, ticket, reason):
     try:
         resolve(path)
     except Resolver404:
-        lifecycle.reject(ticket, actor=agent, reason=reason)
+        lifecycle.reject(ticket, actor=agent, reason_code="other", reason=reason)
         return
     page = login(agent_context.new_page(), agent)
     token = next(c["value"] for c in agent_context.cookies() if c["name"] == "csrftoken")
-    response = page.request.post(f"{live_server.url}{path}", form={"reason": reason},
+    response = page.request.post(f"{live_server.url}{path}",
+                                 form={"reason_code": "other", "reason": reason},
                                  headers={"X-CSRFToken": token})
     assert response.ok, response.status
 

@@ -23,9 +23,10 @@ SHANGHAI_NOON = dt.datetime(2026, 11, 20, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shang
 
 EN_HEADERS = ("Ticket number", "Order number", "Shop", "Service type", "Status", "Resolution",
               "Created time", "Handling deadline", "First reply time", "Last reply time",
-              "Reject count", "Closed time", "Content")
+              "Reject count", "Last rejection reason", "Closed time", "Content")
 ZH_HEADERS = ("服务单号", "订单号", "店铺", "服务类型", "状态", "处理结果", "创建时间",
-              "处理截止时间", "首次回复时间", "最近回复时间", "驳回次数", "关闭时间", "内容")
+              "处理截止时间", "首次回复时间", "最近回复时间", "驳回次数", "最近驳回原因",
+              "关闭时间", "内容")
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_times_are_excel_datetimes_in_the_shop_time_zone_and_counts_are_numbers(
     ticket = make_ticket()
     time_machine.shift(dt.timedelta(hours=1))
     lifecycle.reply(ticket, actor=merchant, body="好的")
-    lifecycle.reject(ticket, actor=agent, reason="请补充单号")
+    lifecycle.reject(ticket, actor=agent, reason_code="mismatch", reason="请补充单号")
     time_machine.shift(dt.timedelta(hours=1))
     job = export_now(merchant, language="en")
     row = dict(zip(EN_HEADERS, read_rows(job)[1], strict=True))
@@ -116,6 +117,7 @@ def test_times_are_excel_datetimes_in_the_shop_time_zone_and_counts_are_numbers(
     assert row["Handling deadline"] == dt.datetime(2026, 11, 21, 13, 0)  # 24 h after the reject
     assert row["Closed time"] is None
     assert row["Reject count"] == 1 and isinstance(row["Reject count"], int)
+    assert row["Last rejection reason"] == "Reply does not match the order"
     created_cell = read_cells(job)[1][6]
     assert created_cell.is_date
 
@@ -128,7 +130,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
         dangerous, export_now, merchant, make_ticket):
     make_ticket(content=dangerous)
     job = export_now(merchant)
-    cell = read_cells(job)[1][12]
+    cell = read_cells(job)[1][13]
     assert cell.data_type == "s"
     assert cell.quotePrefix  # Excel keeps it text even when the cell is edited
     assert cell.value.lstrip("\r\n\t") == dangerous.lstrip("\r\n\t")
@@ -139,7 +141,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
 
 def test_control_characters_are_stripped_not_fatal(export_now, merchant, make_ticket):
     make_ticket(content="第一行\x0b第二行\x1f结束\x08")
-    assert read_rows(export_now(merchant))[1][12] == "第一行第二行结束"
+    assert read_rows(export_now(merchant))[1][13] == "第一行第二行结束"
 
 
 def test_file_is_named_after_the_shop_and_the_request_time(
@@ -224,7 +226,7 @@ def test_failure_while_writing_ends_failed_with_a_readable_error_and_no_partial_
 
 def test_writer_reports_progress_every_few_rows_and_stops_at_the_cap():
     columns = writer.columns_for("en")
-    row = ("1", "2", "shop", "type", "pending", "", None, None, None, None, 0, None, "x")
+    row = ("1", "2", "shop", "type", "pending", "", None, None, None, None, 0, None, None, "x")
     seen = []
     written = writer.write_workbook([row] * 5, io.BytesIO(), columns=columns, max_rows=5,
                                     on_progress=seen.append, progress_every=2)

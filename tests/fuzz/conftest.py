@@ -138,7 +138,7 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
     closed_a = lifecycle.approve(lifecycle.reply(ticket(shop_a), actor=merchant, body="已发"),
                                  actor=agent)
     rejected_a = lifecycle.reject(lifecycle.reply(ticket(shop_a), actor=merchant, body="好"),
-                                  actor=agent, reason="物流单号无效")
+                                  actor=agent, reason_code="other", reason="物流单号无效")
     pending_b = ticket(shop_b)
     review_b = lifecycle.reply(ticket(shop_b, evidence_type), actor=outsider,
                                body="已补发", evidence=[png()])
@@ -198,6 +198,8 @@ def _build_world(shop_a, shop_b, merchant, outsider, agent, ops, service_type,
             "body": ["今天下午发出，单号稍后更新"],
             "content": ["买家询问什么时候发货"],
             "reason": ["物流单号无效"],
+            "reason_code": ["invalid_tracking", "other"],
+            "rejected_before": ["true", "false"],
             "note": ["协商一致"],
             "evidence": [hostile.GOOD_FILE, [hostile.GOOD_FILE, hostile.GOOD_FILE]],
             "username": [user.username if user else "merchant_a"],

@@ -20,13 +20,13 @@ def text_in(language, notification):
 
 @pytest.fixture
 def rejected(under_review_ticket, agent, merchant):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="物流单号无效")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="物流单号无效")
     return Notification.objects.get(recipient=merchant, kind="rejected")
 
 
 def test_the_stored_row_holds_codes_and_parameters_not_sentences(rejected):
     assert rejected.kind == "rejected"
-    assert rejected.params == {"reason": "物流单号无效"}
+    assert rejected.params == {"reason": "物流单号无效", "reason_code": "other"}
 
 
 def test_the_same_notification_reads_in_chinese_and_in_english(rejected):

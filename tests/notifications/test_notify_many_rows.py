@@ -78,7 +78,8 @@ def test_rejected_carries_each_events_reason(batch, staff, query_params_limit):
     events = [TicketEvent(ticket=t, kind=EventKind.REJECTED, text=f"原因 {t.pk}",
                           to_status=TicketStatus.PENDING) for t in batch]
     assert notify_many(batch, "rejected", now=NOW, events=events) == 15
-    assert stored() == expected(batch, staff, "rejected", lambda t: {"reason": f"原因 {t.pk}"})
+    assert stored() == expected(batch, staff, "rejected",
+                                lambda t: {"reason": f"原因 {t.pk}", "reason_code": ""})
 
 
 def test_status_changed_carries_status_and_resolution(batch, staff, query_params_limit):

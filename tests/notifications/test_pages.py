@@ -271,7 +271,7 @@ def test_polling_after_logout_stops_instead_of_swapping_in_the_login_page(client
 def test_reject_reaches_the_merchants_badge(merchant_client, merchant, agent,
                                             under_review_ticket):
     before = badge_number(merchant_client.get("/notifications/badge/").content.decode())
-    lifecycle.reject(under_review_ticket, actor=agent, reason="单号无效")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="单号无效")
     after = badge_number(merchant_client.get("/notifications/badge/").content.decode())
     assert after == before + 1
 
@@ -294,7 +294,7 @@ def test_mark_all_read_from_a_later_page_covers_the_newer_pages_too(merchant_cli
 
 def test_each_row_shows_its_kind_as_a_tag(merchant_client, merchant, agent,
                                           under_review_ticket):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="单号无效")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="单号无效")
     html = merchant_client.get("/notifications/").content.decode()
     assert '<span class="badge kind-rejected">回复被驳回</span>' in html
     assert '<span class="badge kind-new_ticket">新服务单</span>' in html

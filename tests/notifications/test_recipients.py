@@ -52,7 +52,7 @@ def test_approve_is_one_status_changed_to_closed_approved(cast, under_review_tic
 def test_reject_is_one_rejected_notification_carrying_the_reason(cast, under_review_ticket,
                                                                    agent):
     Notification.objects.all().delete()
-    lifecycle.reject(under_review_ticket, actor=agent, reason="请补充物流单号")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="请补充物流单号")
     assert kinds_for(under_review_ticket) == [(name, "rejected") for name in A_STAFF]
     assert {n.params["reason"] for n in Notification.objects.all()} == {"请补充物流单号"}
 
@@ -144,6 +144,6 @@ def test_an_agent_who_is_also_in_the_merchant_group_is_not_told_as_a_merchant(
     ops_too.groups.add(Group.objects.get_or_create(name="ops")[0])
     ticket = make_ticket()
     lifecycle.reply(ticket, actor=merchant, body="已发货")
-    lifecycle.reject(ticket, actor=agent, reason="请补充单号")
+    lifecycle.reject(ticket, actor=agent, reason_code="other", reason="请补充单号")
     assert {name for name, _ in kinds_for(ticket)} == set(A_STAFF)
     assert not Notification.objects.filter(recipient__in=[both, ops_too]).exists()

@@ -40,7 +40,7 @@ def transitions(ticket_maker, merchant, agent):
             lambda t: lifecycle.approve(t, actor=agent)),
         "reject": (
             lambda: lifecycle.reply(ticket_maker(), actor=merchant, body="已发货"),
-            lambda t: lifecycle.reject(t, actor=agent, reason="请补充")),
+            lambda t: lifecycle.reject(t, actor=agent, reason_code="other", reason="请补充")),
         "close_as_agreed": (ticket_maker,
                             lambda t: lifecycle.close_as_agreed(t, actor=agent)),
         "time_out": (ticket_maker,
@@ -111,7 +111,7 @@ def test_committed_transition_has_exactly_one_notification_per_recipient(
         require_postgres, make_ticket, merchant, agent):
     """On PostgreSQL with real commits (no test-wrapping transaction)."""
     ticket = lifecycle.reply(make_ticket(), actor=merchant, body="已发货")
-    lifecycle.reject(ticket, actor=agent, reason="请补充")
+    lifecycle.reject(ticket, actor=agent, reason_code="other", reason="请补充")
     # The merchant's own reply is not news to them.
     assert list(Notification.objects.filter(ticket=ticket).order_by("id")
                 .values_list("recipient__username", "kind")) == [

@@ -200,7 +200,8 @@ def test_agent_approves_a_reply_and_closes_the_ticket(under_review_ticket, agent
 
 def test_reject_restarts_the_countdown_and_counts(under_review_ticket, agent, merchant):
     now = timezone.now() + timedelta(hours=1)
-    ticket = lifecycle.reject(under_review_ticket, actor=agent, reason="请补充物流单号",
+    ticket = lifecycle.reject(under_review_ticket, actor=agent, reason_code="other",
+                              reason="请补充物流单号",
                               now=now)
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.PENDING
@@ -218,14 +219,14 @@ def test_reject_restarts_the_countdown_and_counts(under_review_ticket, agent, me
 
 def test_reject_needs_a_reason(under_review_ticket, agent):
     with pytest.raises(InvalidInput):
-        lifecycle.reject(under_review_ticket, actor=agent, reason="  ")
+        lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="  ")
     under_review_ticket.refresh_from_db()
     assert under_review_ticket.status == TicketStatus.UNDER_REVIEW
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_review_of_a_pending_ticket_is_a_wrong_state(pending_ticket, agent, action):
-    kwargs = {"reason": "r"} if action == "reject" else {}
+    kwargs = {"reason_code": "other", "reason": "r"} if action == "reject" else {}
     with pytest.raises(TransitionNotAllowed):
         getattr(lifecycle, action)(pending_ticket, actor=agent, **kwargs)
 
@@ -233,7 +234,7 @@ def test_review_of_a_pending_ticket_is_a_wrong_state(pending_ticket, agent, acti
 @pytest.mark.parametrize("role", ["merchant", "ops"])
 @pytest.mark.parametrize("action", ["approve", "reject", "close_as_agreed"])
 def test_only_agents_review_or_close(request, role, action, under_review_ticket):
-    kwargs = {"reason": "r"} if action == "reject" else {}
+    kwargs = {"reason_code": "other", "reason": "r"} if action == "reject" else {}
     with pytest.raises(NotPermitted):
         getattr(lifecycle, action)(under_review_ticket, actor=request.getfixturevalue(role),
                                    **kwargs)
@@ -252,7 +253,7 @@ def test_agent_closes_as_agreed_from_pending_or_review(request, start, agent):
 
 def test_closed_ticket_cannot_be_closed_again(under_review_ticket, agent):
     lifecycle.approve(under_review_ticket, actor=agent)
-    for action, kwargs in [("approve", {}), ("reject", {"reason": "r"}),
+    for action, kwargs in [("approve", {}), ("reject", {"reason_code": "other", "reason": "r"}),
                            ("close_as_agreed", {})]:
         with pytest.raises(TransitionNotAllowed):
             getattr(lifecycle, action)(under_review_ticket, actor=agent, **kwargs)

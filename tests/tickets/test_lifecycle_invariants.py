@@ -92,7 +92,8 @@ def test_random_action_sequences_keep_the_invariants():
         @rule(data=st.data())
         def reject(self, data):
             pk = data.draw(st.sampled_from(self.tickets))
-            if self.attempt(lifecycle.reject, pk, actor=agent, reason="why"):
+            if self.attempt(lifecycle.reject, pk, actor=agent, reason_code="other",
+                            reason="why"):
                 self.rejects[pk] += 1
 
         @precondition(lambda self: self.tickets)

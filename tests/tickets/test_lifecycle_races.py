@@ -54,7 +54,8 @@ def test_approve_racing_reject_has_one_winner(require_postgres, make_ticket, mer
         ticket = lifecycle.reply(make_ticket(), actor=merchant, body="已处理")
         results = race(
             lambda: lifecycle.approve(ticket.pk, actor=agent),
-            lambda: lifecycle.reject(ticket.pk, actor=agent, reason="不清楚"),
+            lambda: lifecycle.reject(ticket.pk, actor=agent, reason_code="other",
+                                     reason="不清楚"),
         )
         assert outcomes(results) == ["error", "ok"]
         ticket.refresh_from_db()

@@ -1,5 +1,5 @@
 """The list selection as plain functions (tickets.selectors): what the list page
-and the review queue show, called with a user and parsed parameters only, as
+shows, called with a user and parsed parameters only, as
 the JSON API will call them."""
 
 import datetime as dt
@@ -114,23 +114,3 @@ def test_tab_counts_are_capped(merchant, make_ticket, monkeypatch):
     tabs = {t["code"]: (t["count"], t["capped"]) for t in listing(merchant, tab="pending").tabs}
     assert tabs == {"pending": (2, True), "due_soon": (0, False), "mine": (0, False),
                     "under_review": (0, False), "closed": (0, False), "all": (2, True)}
-
-
-def test_review_queue_is_oldest_reply_first_with_a_capped_count(agent, merchant, make_ticket,
-                                                                 monkeypatch):
-    now = timezone.now()
-    late, early = make_ticket(), make_ticket()
-    make_ticket()  # pending: not in the queue
-    lifecycle.reply(early, actor=merchant, body="先", now=now - dt.timedelta(hours=2))
-    lifecycle.reply(late, actor=merchant, body="后", now=now - dt.timedelta(hours=1))
-    queue = selectors.review_queue(user=agent)
-    assert numbers(queue.page) == [early.number, late.number]
-    assert (queue.count, queue.capped) == (2, False)
-    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
-    assert selectors.review_queue(user=agent).capped
-
-
-def test_review_queue_of_a_merchant_is_their_shop_only(merchant, outsider, make_ticket):
-    lifecycle.reply(make_ticket(), actor=merchant, body="好")
-    assert selectors.review_queue(user=outsider).count == 0
-    assert selectors.review_queue(user=merchant).count == 1

@@ -199,7 +199,8 @@ def test_reject_restarts_the_countdown_and_allows_a_new_reminder(
     lifecycle.reply(ticket_at_t0, actor=merchant, body="已发货",
                     now=DEADLINE - timedelta(minutes=50))
     rejected_at = DEADLINE - timedelta(minutes=10)
-    lifecycle.reject(ticket_at_t0, actor=agent, reason="请补充物流单号", now=rejected_at)
+    lifecycle.reject(ticket_at_t0, actor=agent, reason_code="other", reason="请补充物流单号",
+                     now=rejected_at)
     new_deadline = rejected_at + timedelta(hours=24)
 
     assert sweep_at(new_deadline - timedelta(hours=3)).warned == 0

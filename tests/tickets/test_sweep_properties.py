@@ -79,7 +79,7 @@ class SweepProperties(TestCase):
             if action == "reply":
                 lifecycle.reply(ticket, actor=merchant, body="已处理")
             elif action == "reject":
-                lifecycle.reject(ticket, actor=agent, reason="请补充说明")
+                lifecycle.reject(ticket, actor=agent, reason_code="other", reason="请补充说明")
             else:
                 lifecycle.approve(ticket, actor=agent)
             accepted = True

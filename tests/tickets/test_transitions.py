@@ -141,7 +141,8 @@ def attempt(action, ticket, user, now):
     calls = {
         "reply": lambda: lifecycle.reply(ticket.pk, actor=user, body="已处理", now=now),
         "approve": lambda: lifecycle.approve(ticket.pk, actor=user, now=now),
-        "reject": lambda: lifecycle.reject(ticket.pk, actor=user, reason="不够详细", now=now),
+        "reject": lambda: lifecycle.reject(ticket.pk, actor=user, reason_code="other",
+                                           reason="不够详细", now=now),
         "close_as_agreed": lambda: lifecycle.close_as_agreed(ticket.pk, actor=user, now=now),
     }
     try:

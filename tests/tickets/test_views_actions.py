@@ -158,7 +158,8 @@ def test_agent_approves_a_reply(client, agent, under_review_ticket):
 
 def test_agent_rejects_with_a_reason(client, agent, under_review_ticket):
     client.force_login(agent)
-    response = client.post(action_url(under_review_ticket, "reject"), {"reason": "请补充单号"})
+    response = client.post(action_url(under_review_ticket, "reject"),
+                           {"reason_code": "other", "reason": "请补充单号"})
     assert response.status_code == 303
     under_review_ticket.refresh_from_db()
     assert under_review_ticket.status == TicketStatus.PENDING
@@ -170,7 +171,7 @@ def test_reject_needs_a_reason(client, agent, under_review_ticket):
     client.force_login(agent)
     response = client.post(action_url(under_review_ticket, "reject"), {"reason": ""})
     assert response.status_code == 400
-    assert "reason" in response.context["reject_form"].errors
+    assert "reason_code" in response.context["reject_form"].errors
     assert status_of(under_review_ticket) == TicketStatus.UNDER_REVIEW
 
 
@@ -188,7 +189,8 @@ def test_close_note_is_optional(client, agent, under_review_ticket):
     assert client.post(action_url(under_review_ticket, "close"), {}).status_code == 303
 
 
-@pytest.mark.parametrize("action, data", [("approve", {}), ("reject", {"reason": "不行"})])
+@pytest.mark.parametrize("action, data", [
+    ("approve", {}), ("reject", {"reason_code": "other", "reason": "不行"})])
 def test_review_of_a_pending_ticket_is_409(client, agent, pending_ticket, action, data):
     client.force_login(agent)
     response = client.post(action_url(pending_ticket, action), data)
@@ -210,7 +212,8 @@ def test_closing_a_closed_ticket_is_409(client, agent, pending_ticket):
 
 
 @pytest.mark.parametrize("action, data", [
-    ("approve", {}), ("reject", {"reason": "不行"}), ("close", {"note": ""})])
+    ("approve", {}), ("reject", {"reason_code": "other", "reason": "不行"}),
+    ("close", {"note": ""})])
 @pytest.mark.parametrize("role", ["merchant", "ops"])
 def test_agent_actions_are_403_for_other_roles(client, request, under_review_ticket, role,
                                                action, data):
@@ -223,12 +226,13 @@ def test_agent_actions_are_403_for_other_roles(client, request, under_review_tic
 def test_agent_actions_are_404_for_the_outsider(client, outsider, under_review_ticket, action):
     client.force_login(outsider)
     assert client.post(action_url(under_review_ticket, action),
-                       {"reason": "x"}).status_code == 404
+                       {"reason_code": "other", "reason": "x"}).status_code == 404
 
 
 @pytest.mark.parametrize("action", ["reply", "approve", "reject", "close"])
 def test_actions_send_anonymous_users_to_log_in(client, under_review_ticket, action):
-    response = client.post(action_url(under_review_ticket, action), {"reason": "x", "body": "x"})
+    response = client.post(action_url(under_review_ticket, action),
+                           {"reason_code": "other", "reason": "x", "body": "x"})
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -242,5 +246,6 @@ def test_actions_refuse_get(client, agent, under_review_ticket, action):
 @pytest.mark.parametrize("action", ["reply", "approve", "reject", "close"])
 def test_actions_on_an_unknown_ticket_are_404(client, agent, merchant, action):
     client.force_login(merchant if action == "reply" else agent)
-    assert client.post(f"/tickets/9999/{action}/", {"body": "x", "reason": "x"}).status_code \
+    assert client.post(f"/tickets/9999/{action}/",
+                       {"body": "x", "reason_code": "other", "reason": "x"}).status_code \
         == 404

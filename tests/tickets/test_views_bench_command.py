@@ -31,9 +31,11 @@ def test_bench_pages_prints_a_row_per_page_and_user(db):
     text = out.getvalue()
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert Ticket.objects.count() >= 60
-    # header, 15 figures for each of two users, and the assigned-to-me tab (two
-    # rows: first and deep page) for the merchant
-    assert len(table) == 1 + 2 * 15 + 2
+    # header, 15 figures for each of two users, the assigned-to-me tab (two
+    # rows: first and deep page) for the merchant, the workbench fragment for
+    # the agent
+    assert len(table) == 1 + 2 * 15 + 2 + 1
+    assert any("workbench fragment" in row and "agent1" in row for row in table)
     assert any("deep page, pending" in row and "merchant1" in row for row in table)
     assert any("tab assigned to me" in row and "merchant1" in row for row in table)
     assert [line.split(":")[0] for line in _targets(text)] == [

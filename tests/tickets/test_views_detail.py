@@ -142,7 +142,7 @@ def test_closed_ticket_shows_resolution_and_close_time(client, merchant, agent, 
 
 def test_rejected_ticket_shows_the_reason_above_the_reply_form(client, merchant, agent,
                                                                 under_review_ticket):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="请补充物流单号")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="请补充物流单号")
     client.force_login(merchant)
     html = client.get(url(under_review_ticket)).content.decode()
     assert html.index('id="rejection"') < html.index('id="reply"')
@@ -151,7 +151,7 @@ def test_rejected_ticket_shows_the_reason_above_the_reply_form(client, merchant,
 
 def test_thread_lists_every_event_with_actor_and_time(client, merchant, agent,
                                                       under_review_ticket):
-    lifecycle.reject(under_review_ticket, actor=agent, reason="请补充物流单号")
+    lifecycle.reject(under_review_ticket, actor=agent, reason_code="other", reason="请补充物流单号")
     client.force_login(merchant)
     response = client.get(url(under_review_ticket))
     kinds = [e.kind for e in response.context["events"]]
@@ -175,7 +175,7 @@ def test_detail_query_count_is_fixed(client, merchant, agent, make_ticket, image
     for i in range(3):
         lifecycle.reply(ticket, actor=merchant, body=f"回复 {i}",
                         evidence=[image_upload(), image_upload()])
-        lifecycle.reject(ticket, actor=agent, reason=f"原因 {i}")
+        lifecycle.reject(ticket, actor=agent, reason_code="other", reason=f"原因 {i}")
     client.force_login(merchant)
     client.get(url(ticket))
     # the user with role and shop, ticket, events + actors, evidence, the reply

@@ -136,8 +136,9 @@ def test_review_queue_query_count(client, agent, merchant, make_ticket,
         lifecycle.reply(make_ticket(), actor=merchant, body="好")
     client.force_login(agent)
     first = client.get(REVIEW)
-    # the user with role, page, count, the header badge's unread and review counts
-    with django_assert_max_num_queries(5):
+    # the user with role, page, count, the header badge's unread and review
+    # counts, the filter's service type and shop choices
+    with django_assert_max_num_queries(7):
         client.get(REVIEW, {"after": first.context["page"].next_cursor})
 
 
@@ -148,12 +149,13 @@ def test_review_queue_costs_the_same_queries_on_any_page(client, agent, merchant
     client.force_login(agent)
     client.get(REVIEW)  # warm the session
     # the user with role (the session is in the cache), page, capped count, the
-    # header badge's unread and review counts; rows add none.
-    with django_assert_num_queries(5):
+    # header badge's unread and review counts, the filter's service type and
+    # shop choices; rows add none.
+    with django_assert_num_queries(7):
         first = client.get(REVIEW)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         second = client.get(REVIEW, {"after": first.context["page"].next_cursor})
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         client.get(REVIEW, {"after": second.context["page"].next_cursor})
     assert len(second.context["page"].rows) == 20
 

@@ -7,7 +7,7 @@ import tickets.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0007_workday_handler_templates'),
+        ('tickets', '0008_reject_reasons_and_claims'),
     ]
 
     operations = [

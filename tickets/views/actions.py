@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .. import lifecycle, presence, roles
+from .. import lifecycle, presence, reasons, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..http import perform
 from ..models import Ticket
@@ -74,8 +74,10 @@ def approve(request, number):
 def reject(request, number):
     ticket = _ticket_for(request, number, Action.REJECT)
     return _act_on_form(
-        request, ticket, "reject_form", RejectForm(request.POST),
-        lambda data: lifecycle.reject(ticket, actor=request.user, reason=data["reason"]),
+        request, ticket, "reject_form",
+        RejectForm(request.POST, reasons=reasons.choices_for(ticket.service_type_id)),
+        lambda data: lifecycle.reject(ticket, actor=request.user,
+                                      reason_code=data["reason_code"], reason=data["reason"]),
         success=_("The reply was rejected; the merchant has a new deadline."),
     )
 

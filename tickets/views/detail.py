@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .. import presence, replies, roles
+from .. import presence, reasons, replies, roles
 from ..forms import CloseForm, RejectForm, ReplyForm
 from ..models import EventKind, Ticket
 from ..serving import evidence_response
@@ -22,7 +22,7 @@ def visible_ticket(request, number: str) -> Ticket:
 def detail_context(request, ticket: Ticket, **forms) -> dict:
     user = request.user
     now = timezone.now()
-    events = list(ticket.events.select_related("actor").prefetch_related("evidence"))
+    events = list(ticket.events.select_related("actor", "reason").prefetch_related("evidence"))
     # A ticket sent back to the merchant shows why, above the reply form.
     last_rejection = None
     if ticket.is_pending and ticket.reject_count:
@@ -54,7 +54,12 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
         # it has passed, no reply form, even before the sweep closes the ticket.
         "may": {action: action in allowed for action in TRANSITIONS},
         "reply_form": forms.get("reply_form") or ReplyForm(ticket=ticket),
-        "reject_form": forms.get("reject_form") or RejectForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(
+            reasons=reasons.choices_for(ticket.service_type_id) if Action.REJECT in allowed
+            else ()),
+        # Agents read a rejection as what it was (reason, who, when); the
+        # merchant reads what to do about it.
+        "sees_merchant_side": roles.is_merchant(user),
         "close_form": forms.get("close_form") or CloseForm(),
         "evidence_max_files": settings.EVIDENCE_MAX_FILES,
     }

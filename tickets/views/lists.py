@@ -1,5 +1,5 @@
-"""The ticket list with status tabs, and the agents' review queue: parse the
-query string, call the selector (tickets.selectors), render."""
+"""The ticket list with status tabs: parse the query string, call the selector
+(tickets.selectors), render. (The agents' review queue is the workbench.)"""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from .. import replies, roles, selectors
 from ..forms import REPLY_MAX_LENGTH
-from ..http import role_required
 from ..models import TicketStatus
 from ..pagination import InvalidCursor
 from ..transitions import Action
@@ -91,18 +90,3 @@ def _export_query(filter_params: QueryDict, tab: str) -> str:
     elif tab != selectors.ALL and tab in TicketStatus.values:
         params["status"] = tab
     return params.urlencode()
-
-
-@require_GET
-@role_required(roles.is_agent)
-def review_queue(request):
-    context = {"now_utc": timezone.now(), "count_cap": selectors.COUNT_CAP, "page": None,
-               **page_numbers(request)}
-    try:
-        queue = selectors.review_queue(user=request.user, after=request.GET.get("after"),
-                                       before=request.GET.get("before"))
-    except InvalidCursor:
-        return render(request, "tickets/review.html", {**context, "cursor_error": STALE_CURSOR},
-                      status=400)
-    context.update(page=queue.page, count=queue.count, capped=queue.capped)
-    return render(request, "tickets/review.html", context)

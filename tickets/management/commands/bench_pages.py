@@ -5,9 +5,10 @@ Seeds the database once (``tickets.demo.bulk_seed_tickets``, which ends with
 VACUUM ANALYZE; skipped when it already holds that many tickets), then
 requests each figure's pages in-process through ``django.test.Client`` for
 merchant1 (the largest shop, about 30 % of all tickets) and ops1 (every
-shop), and prints the median, the 90th percentile and the number of queries.
-Each figure cycles through different URLs (cursors and filter values drawn
-from the data), and the command fails if a figure's requests, or a list's
+shop), and agent1 for the review workbench's fragment, and prints the
+median, the 90th percentile and the number of queries. Each figure cycles
+through different URLs (cursors and filter values drawn from the data), and
+the command fails if a figure's requests, or a list's
 first and deep pages, cost different numbers of queries. Use a database of its
 own (``make bench-pages`` does): a million tickets in the demo database would
 drown the demo.
@@ -73,6 +74,10 @@ FIGURES = [
         f"/tickets/?status=pending&after={c}" for c in s.deep_pending]),
     *_both("detail page", lambda s: [f"/tickets/{t.number}/" for t in s.tickets]),
     *_both("handling times", lambda s: ["/handling-times/"]),
+    # What loads after each decision in the review workbench: one reply's
+    # fragment (agent1's client sends HX-Request), claiming it as it opens.
+    ("workbench fragment", "agent1", lambda s: [f"/review/{t.number}/"
+                                                for t in s.under_review]),
 ]
 
 # Figures that must cost the same number of queries as each other: a list's
@@ -134,7 +139,9 @@ class Command(BaseCommand):
                                + "; ".join(failures))
 
     def _client(self, user):
-        client = Client(HTTP_HOST="localhost")
+        # The agent's figure is the workbench's htmx fragment, not the full page.
+        htmx = {"HTTP_HX_REQUEST": "true"} if user.username == "agent1" else {}
+        client = Client(HTTP_HOST="localhost", **htmx)
         client.force_login(user)
         return client
 
