@@ -197,7 +197,8 @@ def _play_history(ticket, rng, *, merchant, agent, late_share, reject_share) -> 
         if moment >= now:
             return
         if attempt == 0 and rng.random() < reject_share:
-            lifecycle.reject(ticket, actor=agent, reason="请补充处理凭证或物流单号。", now=moment)
+            lifecycle.reject(ticket, actor=agent, reason_code="unclear_evidence",
+                             reason="请补充处理凭证或物流单号。", now=moment)
             continue
         if rng.random() < 0.1:
             lifecycle.close_as_agreed(ticket, actor=agent, note="买家与商家协商一致。", now=moment)

@@ -18,7 +18,7 @@ from hypothesis.extra.django import TestCase
 from scorecard import figures
 from scorecard.refresh import refresh
 from tests.factories import MerchantFactory, OrderFactory, ServiceTypeFactory, UserFactory
-from tickets import lifecycle
+from tickets import lifecycle, reasons
 from tickets.errors import TicketError
 from tickets.models import EventKind, Resolution, Shop, Ticket, TicketEvent, TicketStatus
 from tickets.sweep import sweep_deadlines
@@ -57,6 +57,9 @@ class ScorecardEqualsBruteForce(TestCase):
               suppress_health_check=[HealthCheck.too_slow])
     @given(steps, st.integers(min_value=0, max_value=36 * 60))
     def test_every_figure_equals_a_brute_force_count(self, history, final_wait):
+        # Rejections take a coded reason (transactional tests elsewhere may have
+        # emptied the catalogue the migration seeds).
+        reasons.seed_catalogue()
         agent = UserFactory(role="agent")
         types = [ServiceTypeFactory(code="shipping_urge", handling_hours=12),
                  ServiceTypeFactory(code="invoice", name_zh="发票", name_en="Invoice",
@@ -121,7 +124,7 @@ class ScorecardEqualsBruteForce(TestCase):
             elif action == "approve":
                 lifecycle.approve(ticket, actor=agent)
             elif action == "reject":
-                lifecycle.reject(ticket, actor=agent, reason="请补充单号")
+                lifecycle.reject(ticket, actor=agent, reason_code="other", reason="请补充单号")
             else:
                 lifecycle.close_as_agreed(ticket, actor=agent)
         except TicketError:
