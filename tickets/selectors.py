@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -262,7 +262,11 @@ def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
     for qs in querysets.values():
         bounded = qs.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
         using = bounded.db
-        sql, part_params = bounded.query.get_compiler(using=using).as_sql()
+        try:
+            sql, part_params = bounded.query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:  # .none(): the scope of someone with no role
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")
         params.extend(part_params)
     with connections[using].cursor() as cursor:

@@ -107,6 +107,20 @@ def test_listing_refuses_an_invalid_filter(merchant):
         selectors.ticket_listing(user=merchant, ticket_filter=ticket_filter, tab=selectors.ALL)
 
 
+def test_capped_counts_runs_every_count_at_once_and_reads_an_empty_scope_as_zero(
+        merchant, make_ticket, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_ticket()
+    lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    mine = Ticket.objects.visible_to(merchant)
+    with django_assert_num_queries(1):
+        counts = selectors.capped_counts({"capped": mine,
+                                          "under review": mine.filter(status="under_review"),
+                                          "none": Ticket.objects.none()})
+    assert counts == {"capped": 3, "under review": 1, "none": 0}
+
+
 def test_tab_counts_are_capped(merchant, make_ticket, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
     for _ in range(3):
