@@ -16,21 +16,20 @@ To add a figure, add a ``(label, username, urls)`` entry to ``FIGURES``:
 ``urls`` takes the user's ``Samples`` and returns the URLs to cycle through.
 """
 
-import time
-
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Mod
-from django.test import Client
 
 from tickets import demo
 from tickets.benchmarking import (
     for_users,
     measure,
     same_query_counts,
+    seed_once,
+    session_client,
     write_target,
     write_timing_table,
 )
@@ -99,22 +98,12 @@ class Command(BaseCommand):
     def handle(self, *args, tickets: int, repeat: int, **options):
         # Measure as production runs: no query log, no debug templates.
         settings.DEBUG = False
-        demo.seed_cast_and_story()
-        have = Ticket.objects.count()
-        if have < tickets:
-            self.stdout.write(f"Seeding {tickets - have:,} tickets (once)...")
-            started = time.monotonic()
-            demo.bulk_seed_tickets(tickets - have)
-            self.stdout.write(f"  done in {time.monotonic() - started:.0f} s")
-        else:
-            # Planner statistics as after any bulk load (the seeding gathers
-            # them itself): a database seeded elsewhere may not have them.
-            demo.refresh_statistics()
+        seed_once(self.stdout, tickets)
         if self.assign_share(User.objects.get(username="merchant1")):
             demo.refresh_statistics()
         total = Ticket.objects.count()
         self.stdout.write(f"{connection.vendor}, {total:,} tickets, {repeat} requests per figure\n")
-        rows = measure(FIGURES, repeat, self._client)
+        rows = measure(FIGURES, repeat, session_client)
         write_timing_table(self.stdout, what="page", who="user", rows=rows,
                            target_ms=TARGET_MS)
         failures = same_query_counts(rows, SAME_QUERIES)
@@ -132,11 +121,6 @@ class Command(BaseCommand):
         if failures:
             raise CommandError("query counts differ between pages that must cost the same: "
                                + "; ".join(failures))
-
-    def _client(self, user):
-        client = Client(HTTP_HOST="localhost")
-        client.force_login(user)
-        return client
 
     def assign_share(self, merchant) -> int:
         """A third of merchant1's shop's pending tickets get merchant1 as their
