@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTHON ?= python3
 
 .PHONY: demo demo-serve test install install-dev browsers lint bench-pages bench-sweep bench-export \
-	bench-notifications bench-load audit bench-webhooks
+	bench-notifications bench-load audit bench-webhooks bench-scorecard
 
 # A stamp per extra: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -84,6 +84,14 @@ bench-pages: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_pages $(BENCH_PAGES_ARGS)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_api $(BENCH_API_ARGS)
+
+# The scorecard's pages and API (merchant1's shop, the ops ranking, 90 days) and
+# a refresh over one day of 100,000 transitions, at 1,000,000 tickets. The same
+# database as bench-pages (seeded once, reused); it gains the transitions.
+BENCH_SCORECARD_ARGS ?= --tickets 1000000
+bench-scorecard: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_scorecard $(BENCH_SCORECARD_ARGS)
 
 # Unread count with many notifications, and notify_many against a per-ticket loop.
 # Adds bench users and notifications to the configured database (DATABASE_URL).

@@ -1,17 +1,23 @@
-"""The sweep and export benchmarks keep working: each runs end to end at a tiny
-size in a process of its own, on a SQLite file of its own (both manage their
-own databases and, for the export, child processes, so they cannot run inside
-the test's database), and ends with its verdict lines."""
+"""The benchmarks keep working: each runs end to end at a tiny size and ends
+with its verdict lines. The sweep, export and webhook benchmarks run in a
+process of their own, on a SQLite file of their own (they manage their own
+databases and, for the export, child processes, so they cannot run inside the
+test's database); the scorecard's runs in-process on the test's database."""
 
 import os
 import re
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
+
+from tickets.models import Ticket
 
 VERDICT = re.compile(r"^target .+: [\d.]+( MB|x)? \(limit [≤≥] [\d.]+( MB|x)?\) (PASS|FAIL)$")
+MS_OR_S_VERDICT = re.compile(r"^target \w+: [\d.]+ (ms|s) \(limit ≤ [\d.]+ (ms|s)\) (PASS|FAIL)$")
 
 
 def manage(tmp_path: Path, *args: str) -> str:
@@ -67,3 +73,53 @@ def test_bench_webhooks_runs_a_worker_and_the_bare_loop_and_ends_with_its_verdic
     (verdict,) = verdicts(output)
     assert VERDICT.match(verdict) and "webhooks 6 events" in verdict
     assert output.rstrip().endswith(verdict)
+
+
+def test_bench_scorecard_times_the_figures_and_a_refresh_that_counts_every_transition(db):
+    # In-process on the test's database (PostgreSQL with DATABASE_URL), like
+    # bench_pages: the command only reads and writes its own database.
+    from scorecard.models import ShopDay
+    from tickets.models import TicketEvent
+
+    events_before = TicketEvent.objects.count()
+    out = StringIO()
+    call_command("bench_scorecard", tickets=200, transitions=50, repeat=2, stdout=out)
+    output = out.getvalue()
+    assert Ticket.objects.count() >= 200
+    # The seeded tickets' events and the transitions; the refresh counted
+    # every transition (the command fails otherwise).
+    assert TicketEvent.objects.count() - events_before >= 200 + 50
+    assert re.search(r"^Refresh over 50 transitions today: \d+ shop-days", output, re.M)
+    assert ShopDay.objects.exists()
+    table = [line for line in output.splitlines()
+             if re.match(r"^\| .+ \| (merchant1|ops1) \| [\d.]+( \*\*over target\*\*)? "
+                         r"\| [\d.]+ \| \d+ \|$", line)]
+    assert [row.split(" | ")[0].lstrip("| ") for row in table] == [
+        "scorecard page", "drill-down page", "ranking page", "API, shop", "API, ranking"]
+    lines = verdicts(output)
+    assert [line.split(":")[0] for line in lines] == [
+        "target scorecard_slowest_median", "target scorecard_refresh_seconds"]
+    assert all(MS_OR_S_VERDICT.match(line) for line in lines), lines
+    assert output.rstrip().endswith(lines[-1])
+
+
+def test_bench_scorecard_stamps_the_transitions_today_for_the_rollups(db):
+    from django.utils import timezone
+
+    from scorecard.management.commands.bench_scorecard import _stamp_transitions
+    from tickets import demo
+    from tickets.models import EventKind, TicketEvent
+
+    demo.seed_cast_and_story()
+    demo.bulk_seed_tickets(30)
+    started = timezone.now()
+    # More transitions than tickets: a second round on the same tickets.
+    assert _stamp_transitions(45) == 45
+    stamped = TicketEvent.objects.filter(created_at__gte=started)
+    assert stamped.count() == 45
+    kinds = set(stamped.values_list("kind", flat=True))
+    assert kinds == {EventKind.REPLIED, EventKind.APPROVED, EventKind.REJECTED,
+                     EventKind.TIMED_OUT}
+    assert stamped.filter(kind=EventKind.REPLIED, to_status="under_review",
+                          from_status="pending").count() == stamped.filter(
+                              kind=EventKind.REPLIED).count()

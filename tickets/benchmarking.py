@@ -104,6 +104,61 @@ def measure(figures, repeat: int, client_for, **timing) -> list[tuple]:
     return rows
 
 
+def seed_once(stdout, tickets: int) -> None:
+    """The demo users, then ``tickets.demo.bulk_seed_tickets`` up to ``tickets``
+    tickets when the database holds fewer (a large database is seeded once and
+    reused by later runs)."""
+    from . import demo
+
+    demo.seed_cast_and_story()
+    have = Ticket.objects.count()
+    if have < tickets:
+        stdout.write(f"Seeding {tickets - have:,} tickets (once)...")
+        started = time.monotonic()
+        demo.bulk_seed_tickets(tickets - have)
+        stdout.write(f"  done in {time.monotonic() - started:.0f} s")
+    else:
+        # Planner statistics as after any bulk load (the seeding gathers
+        # them itself): a database seeded elsewhere may not have them.
+        demo.refresh_statistics()
+
+
+def session_client(user):
+    """A ``django.test.Client`` signed in as ``user`` (the pages' figures)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def token_client(user):
+    """A ``django.test.Client`` sending a new personal API token of ``user``
+    (the API's figures)."""
+    from django.test import Client
+
+    from api.tokens import create_token
+
+    _token, raw = create_token(user=user, name="bench")
+    return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def unthrottled_api() -> None:
+    """Lift the API's rate limit for this process: a benchmark's hundreds of
+    requests a minute from one token are the point, not abuse."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    settings.API_RATE_LIMIT = "100000000/min"
+    cache.clear()
+
+
+def token_last_used_write(sql: str) -> bool:
+    """The token's "last used" UPDATE, at most once a minute whatever the page
+    (``time_get``'s ``periodic``)."""
+    return sql.startswith('UPDATE "api_apitoken"')
+
+
 def write_timing_table(stdout, *, what: str, who: str, rows, target_ms: float) -> None:
     """``rows``: (label, user, median, p90, queries), as a Markdown table."""
     stdout.write(f"| {what} | {who} | median ms | p90 ms | queries |")

@@ -14,18 +14,18 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import Q
-from django.test import Client
 from django.utils import timezone
 
-from api.tokens import create_token
 from tickets.benchmarking import (
     for_users,
     measure,
     same_query_counts,
+    token_client,
+    token_last_used_write,
+    unthrottled_api,
     write_target,
     write_timing_table,
 )
@@ -102,11 +102,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, repeat: int, sync_tickets: int, **options):
         settings.DEBUG = False
-        settings.API_RATE_LIMIT = "100000000/min"
-        cache.clear()
+        unthrottled_api()
         total = Ticket.objects.count()
         self.stdout.write(f"{connection.vendor}, {total:,} tickets, {repeat} requests per figure\n")
-        rows = measure(FIGURES, repeat, self._client, periodic=_last_used_write)
+        rows = measure(FIGURES, repeat, token_client, periodic=token_last_used_write)
         write_timing_table(self.stdout, what="GET /api/v1/tickets/", who="token of",
                            rows=rows, target_ms=TARGET_MS)
         failures = same_query_counts(rows, SAME_QUERIES)
@@ -122,10 +121,6 @@ class Command(BaseCommand):
             raise CommandError("query counts differ between pages that must cost the same: "
                                + "; ".join(failures))
 
-    def _client(self, user):
-        _token, raw = create_token(user=user, name="bench")
-        return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {raw}")
-
     def sync(self, user, count: int) -> float:
         """Pull ``count`` changed tickets the way an ERP does, against reading
         the same rows (the list's columns, same order) with values_list. The
@@ -138,7 +133,7 @@ class Command(BaseCommand):
         rows_floor = (Ticket.objects.visible_to(user)
                       .filter(updated_at__gte=since, updated_at__lt=settled)
                       .order_by("updated_at", "id"))
-        client = self._client(user)
+        client = token_client(user)
         url = f"{API}?updated_after={_iso(since)}&page_size={SYNC_PAGE}"
 
         def pull():
@@ -186,11 +181,6 @@ class Command(BaseCommand):
             raise CommandError(f"the sync pulled {pulled} rows, the floors read {read}, "
                                f"{paged_read}")
         return pull_s / floor_s
-
-
-def _last_used_write(sql: str) -> bool:
-    """The token's "last used" UPDATE, at most once a minute whatever the page."""
-    return sql.startswith('UPDATE "api_apitoken"')
 
 
 def _timed(call):

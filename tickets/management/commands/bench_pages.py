@@ -17,21 +17,20 @@ To add a figure, add a ``(label, username, urls)`` entry to ``FIGURES``:
 ``urls`` takes the user's ``Samples`` and returns the URLs to cycle through.
 """
 
-import time
-
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Mod
-from django.test import Client
 
 from tickets import demo
 from tickets.benchmarking import (
     for_users,
     measure,
     same_query_counts,
+    seed_once,
+    session_client,
     write_target,
     write_timing_table,
 )
@@ -104,17 +103,7 @@ class Command(BaseCommand):
     def handle(self, *args, tickets: int, repeat: int, **options):
         # Measure as production runs: no query log, no debug templates.
         settings.DEBUG = False
-        demo.seed_cast_and_story()
-        have = Ticket.objects.count()
-        if have < tickets:
-            self.stdout.write(f"Seeding {tickets - have:,} tickets (once)...")
-            started = time.monotonic()
-            demo.bulk_seed_tickets(tickets - have)
-            self.stdout.write(f"  done in {time.monotonic() - started:.0f} s")
-        else:
-            # Planner statistics as after any bulk load (the seeding gathers
-            # them itself): a database seeded elsewhere may not have them.
-            demo.refresh_statistics()
+        seed_once(self.stdout, tickets)
         if self.assign_share(User.objects.get(username="merchant1")):
             demo.refresh_statistics()
         total = Ticket.objects.count()
@@ -140,9 +129,9 @@ class Command(BaseCommand):
 
     def _client(self, user):
         # The agent's figure is the workbench's htmx fragment, not the full page.
-        htmx = {"HTTP_HX_REQUEST": "true"} if user.username == "agent1" else {}
-        client = Client(HTTP_HOST="localhost", **htmx)
-        client.force_login(user)
+        client = session_client(user)
+        if user.username == "agent1":
+            client.defaults["HTTP_HX_REQUEST"] = "true"
         return client
 
     def assign_share(self, merchant) -> int:
