@@ -41,7 +41,7 @@ def test_every_event_type_reaches_the_shops_and_the_platforms_endpoints_signed(
     handling = timedelta(hours=24)  # the fixture service type
     ticket = committed(make_ticket)
     committed(lifecycle.reply, ticket, actor=merchant, body="今天发货")
-    committed(lifecycle.reject, ticket, actor=agent, reason="请补充单号")
+    committed(lifecycle.reject, ticket, actor=agent, reason_code="other", reason="请补充单号")
     committed(lifecycle.reply, ticket, actor=merchant, body="单号 SF123")
     committed(lifecycle.approve, ticket, actor=agent)
     agreed = committed(make_ticket)
