@@ -245,9 +245,7 @@ def _in_tab(ticket_filter: TicketFilter, base: QuerySet, tab: str, *, first_page
 def capped_count(qs: QuerySet) -> int:
     """The number of rows, or COUNT_CAP + 1 when there are more:
     SELECT COUNT(*) FROM (SELECT ... LIMIT COUNT_CAP + 1) is bounded work."""
-    # Without the scope's joins (select_related: shop, order, service type,
-    # handler): they change no count, and the subquery would carry them.
-    return qs.select_related(None).order_by()[: COUNT_CAP + 1].count()
+    return capped_counts({"rows": qs})["rows"]
 
 
 def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
@@ -260,6 +258,8 @@ def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
         return {}
     parts, params, using = [], [], None
     for qs in querysets.values():
+        # Without the scope's joins (select_related: shop, order, service type,
+        # handler): they change no count, and the subquery would carry them.
         bounded = qs.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
         using = bounded.db
         try:
