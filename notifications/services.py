@@ -14,8 +14,8 @@ from django.db import connection
 from django.db.models import Case, CharField, DateTimeField, F, JSONField, Q, Value, When
 from django.utils import timezone
 
-from tickets import roles, selectors
-from tickets.models import Ticket, TicketStatus
+from tickets import review_queue, roles
+from tickets.models import Ticket
 
 from .models import Notification, NotificationKind
 
@@ -166,13 +166,13 @@ def unread_count(user) -> int:
 
 def review_queue_count(user) -> int | None:
     """Tickets waiting for review, for the agent's header, counted like the
-    list's tabs: at most ``COUNT_CAP + 1`` (shown "10,000+"), so a backlog never
-    makes the agent's badge poll dearer than a merchant's. None for everybody
-    else. Reads the partial index ticket_review_queue."""
+    list's tabs: at most ``COUNT_CAP + 1`` (shown "10,000+"), and kept in the
+    cache until the queue changes, so a backlog or many agents polling never
+    make the agent's badge poll dearer than a merchant's. None for everybody
+    else."""
     if not roles.is_agent(user):
         return None
-    return selectors.capped_count(
-        Ticket.objects.visible_to(user).filter(status=TicketStatus.UNDER_REVIEW))
+    return review_queue.size(user)
 
 
 def mark_read(user, notification_id: int, *, now: datetime | None = None) -> Notification:

@@ -23,7 +23,7 @@ from tests.factories import (  # noqa: E402
     UserFactory,
 )
 from tests.s3server import file_storage, s3_server  # noqa: E402,F401
-from tickets import lifecycle, reasons  # noqa: E402
+from tickets import lifecycle, reasons, review_queue  # noqa: E402
 from tickets.models import RejectReason  # noqa: E402
 
 
@@ -36,6 +36,14 @@ def skip_or_fail(reason: str):
     if services_required():
         pytest.fail(f"REQUIRE_SERVICES is set but {reason}", pytrace=False)
     pytest.skip(f"SERVICE MISSING: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_review_queue_count():
+    """The cached review-queue count outlives a test (the cache is Redis in CI),
+    and a test's transaction never commits, so nothing else would tell the
+    cache that the queue changed: start every test counting afresh."""
+    review_queue.bump()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.services import notify, notify_many
 from webhooks import outbox
 
-from . import assignment, roles
+from . import assignment, review_queue, roles
 from .errors import (
     AlreadyReplied,
     Claimed,
@@ -48,6 +48,7 @@ from .models import (
     ServiceType,
     Ticket,
     TicketEvent,
+    TicketStatus,
     new_ticket_number,
 )
 from .transitions import (
@@ -117,6 +118,8 @@ def _record(ticket: Ticket, transition: Transition, *, actor, from_status: str,
     )
     notify(ticket, transition.notification, now=now, event=event)
     outbox.record(transition.webhook, [ticket], now=now)
+    if TicketStatus.UNDER_REVIEW in (from_status, ticket.status):
+        review_queue.changed()
     return event
 
 

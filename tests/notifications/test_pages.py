@@ -7,11 +7,12 @@ import re
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
-from tickets import lifecycle, selectors
+from tickets import lifecycle, review_queue, selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -313,3 +314,33 @@ def test_empty_list_says_so_and_offers_nothing_to_mark(merchant_client):
     html = merchant_client.get("/notifications/").content.decode()
     assert "暂无提醒。" in html
     assert "/notifications/read-all/" not in html
+
+
+def test_agents_badge_counts_the_queue_once_until_a_decision_commits(
+        client, agent, merchant, make_ticket, django_assert_num_queries,
+        django_capture_on_commit_callbacks):
+    lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    client.force_login(agent)
+    assert 'data-review="1"' in client.get("/notifications/badge/", **HTMX).content.decode()
+    # Another agent's poll, nothing decided since: the user with role, the
+    # unread count; the queue's size comes from the cache.
+    with django_assert_num_queries(2):
+        html = client.get("/notifications/badge/", **HTMX).content.decode()
+    assert 'data-review="1"' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.reply(make_ticket(), actor=merchant, body="好")
+    assert 'data-review="2"' in client.get("/notifications/badge/", **HTMX).content.decode()
+
+
+def test_the_queue_is_counted_afresh_only_once_the_decision_commits(
+        merchant, make_ticket, django_capture_on_commit_callbacks):
+    # Bumped before the commit, a poll in between would keep the old count
+    # under the new version.
+    ticket = make_ticket()
+    before = cache.get(review_queue.VERSION_KEY)
+    with django_capture_on_commit_callbacks() as callbacks:
+        lifecycle.reply(ticket, actor=merchant, body="好")
+        assert cache.get(review_queue.VERSION_KEY) == before
+    for callback in callbacks:
+        callback()
+    assert cache.get(review_queue.VERSION_KEY) == before + 1
