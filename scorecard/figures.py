@@ -17,6 +17,7 @@ import statistics
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -29,6 +30,8 @@ from .refresh import last_refreshed_at
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
+# Every status but closed (the status check constraint names them all).
+OPEN_STATUSES = tuple(status for status in TicketStatus.values if status != TicketStatus.CLOSED)
 COUNTERS = ("received", "closed", "approved", "agreed", "timed_out", "replies", "rejections")
 
 
@@ -129,15 +132,32 @@ def ranking_key(figures: ShopFigures):
 
 
 def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
-    """The shop's figures per service type it had any activity or open ticket of."""
+    """The shop's figures per service type it had any activity or open ticket
+    of: one pass over the shop's rollups and one grouped count of its open
+    tickets, whatever the number of types (no daily series)."""
     now = now or timezone.now()
+    refreshed_at = last_refreshed_at()
     start = period_start(shop.zone, days, now)
-    type_ids = set(ShopDay.objects.filter(shop=shop, day__gte=start.date())
-                   .values_list("service_type_id", flat=True))
-    type_ids |= set(Ticket.objects.filter(shop=shop).exclude(status=TicketStatus.CLOSED)
-                    .values_list("service_type_id", flat=True).order_by())
-    return [shop_figures(shop, days=days, service_type=service_type, now=now)
-            for service_type in ServiceType.objects.filter(id__in=type_ids)]
+    by_type: dict[int, ShopFigures] = {}
+
+    def item(type_id: int) -> ShopFigures:
+        if type_id not in by_type:
+            by_type[type_id] = ShopFigures(shop=shop, days=days, service_type=None,
+                                           start=start, as_of=refreshed_at)
+        return by_type[type_id]
+
+    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None):
+        _add_row(item(row.service_type_id), row)
+    for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
+                                        now=now).items():
+        _set_open_counts(item(type_id), counts)
+    result = []
+    for service_type in ServiceType.objects.filter(id__in=list(by_type)):
+        figures = by_type[service_type.id]
+        figures.service_type = service_type
+        _sort_durations(figures)
+        result.append(figures)
+    return result
 
 
 def as_of() -> dt.datetime | None:
@@ -145,8 +165,17 @@ def as_of() -> dt.datetime | None:
     return last_refreshed_at()
 
 
+def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
+    """The shop's figures over the seven days from ``first`` (a past week of
+    its calendar), from the rollups only: no daily series, no open counts."""
+    end = dt.datetime.combine(first + dt.timedelta(days=7), dt.time.min, tzinfo=shop.zone)
+    return _figures([shop], days=7, service_type=None, now=end - dt.timedelta(microseconds=1),
+                    daily=False, live=False)[0]
+
+
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
-             now: dt.datetime, daily: bool) -> list[ShopFigures]:
+             now: dt.datetime, daily: bool, live: bool = True) -> list[ShopFigures]:
+    """``live``: with the open counts of right now (``now`` is now)."""
     refreshed_at = last_refreshed_at()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
                                     start=period_start(shop.zone, days, now),
@@ -163,40 +192,65 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
         by_zone[shop.time_zone].append(shop.id)
     for shop_ids in by_zone.values():
         first = figures[shop_ids[0]].start.date()
-        rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first)
+        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type):
+            _add_row(figures[row.shop_id], row)
+    if live:
+        tickets = Ticket.objects.filter(shop_id__in=list(figures))
         if service_type is not None:
-            rows = rows.filter(service_type=service_type)
-        for row in rows.order_by():
-            item = figures[row.shop_id]
-            for name in COUNTERS:
-                setattr(item, name, getattr(item, name) + getattr(row, name))
-            item.first_reply_seconds.extend(row.first_reply_seconds)
-            item.review_wait_seconds.extend(row.review_wait_seconds)
-            offset = (row.day - first).days
-            if daily and offset < days:
-                day = item.daily[offset]
-                day.received += row.received
-                day.closed += row.closed
-                day.timed_out += row.timed_out
+            tickets = tickets.filter(service_type=service_type)
+        for shop_id, counts in _open_counts(tickets, "shop_id", now=now).items():
+            _set_open_counts(figures[shop_id], counts)
     for item in figures.values():
-        item.first_reply_seconds.sort()
-        item.review_wait_seconds.sort()
-    _add_open_counts(figures, service_type=service_type, now=now)
+        _sort_durations(item)
     return list(figures.values())
 
 
-def _add_open_counts(figures: dict[int, ShopFigures], *, service_type, now) -> None:
-    """Right now, not from the rollups: one grouped count over open tickets."""
-    tickets = Ticket.objects.filter(shop_id__in=list(figures)).exclude(status=TicketStatus.CLOSED)
+def _rollups(shop_ids: list[int], *, first: dt.date, days: int,
+             service_type: ServiceType | None):
+    """The rollup rows of the shops' ``days`` days from ``first`` (shops of one
+    time zone: they share their calendar)."""
+    rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first,
+                                  day__lt=first + dt.timedelta(days=days))
     if service_type is not None:
-        tickets = tickets.filter(service_type=service_type)
-    counts = (tickets.values("shop_id")
+        rows = rows.filter(service_type=service_type)
+    return rows.order_by()
+
+
+def _add_row(item: ShopFigures, row: ShopDay) -> None:
+    """Add one rollup row to the figures (and to its day of the daily series,
+    when the figures have one)."""
+    for name in COUNTERS:
+        setattr(item, name, getattr(item, name) + getattr(row, name))
+    item.first_reply_seconds.extend(row.first_reply_seconds)
+    item.review_wait_seconds.extend(row.review_wait_seconds)
+    if item.daily:
+        day = item.daily[(row.day - item.daily[0].day).days]
+        day.received += row.received
+        day.closed += row.closed
+        day.timed_out += row.timed_out
+
+
+def _sort_durations(item: ShopFigures) -> None:
+    item.first_reply_seconds.sort()
+    item.review_wait_seconds.sort()
+
+
+class OpenCounts(NamedTuple):
+    pending: int
+    under_review: int
+    due_soon: int
+
+
+def _open_counts(tickets, group: str, *, now: dt.datetime) -> dict[int, OpenCounts]:
+    """Right now, not from the rollups: one grouped count over the open
+    tickets of ``tickets``, per value of the column ``group``."""
+    counts = (tickets.filter(status__in=OPEN_STATUSES).values(group)
               .annotate(pending=Count("id", filter=Q(status=TicketStatus.PENDING)),
                         under_review=Count("id", filter=Q(status=TicketStatus.UNDER_REVIEW)),
                         due_soon=Count("id", filter=due_soon_condition(now)))
               .order_by())
-    for group in counts:
-        item = figures[group["shop_id"]]
-        item.open_pending = group["pending"]
-        item.open_under_review = group["under_review"]
-        item.due_soon = group["due_soon"]
+    return {row[group]: OpenCounts(row["pending"], row["under_review"], row["due_soon"])
+            for row in counts}
+
+def _set_open_counts(item: ShopFigures, counts: OpenCounts) -> None:
+    item.open_pending, item.open_under_review, item.due_soon = counts

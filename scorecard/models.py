@@ -59,3 +59,24 @@ class RefreshState(models.Model):
 
     def __str__(self) -> str:
         return f"as of {self.refreshed_at.isoformat()}"
+
+
+class WeeklySummary(models.Model):
+    """A shop's week whose summary its merchants were sent (``scorecard.weekly``):
+    the unique row makes sending it once per shop and week a fact of the
+    database, however many workers run the task at once."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    # The week's Monday in the shop's calendar.
+    week = models.DateField(_("week"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("weekly scorecard summary")
+        verbose_name_plural = _("weekly scorecard summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "week"], name="weeklysummary_once_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.week}"

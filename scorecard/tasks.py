@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import refresh
+from . import refresh, weekly
 
 
 @shared_task(name="scorecard.tasks.refresh_scorecard", ignore_result=True)
@@ -11,3 +11,10 @@ def refresh_scorecard() -> dict:
     changed since the last run, so running it again is cheap and harmless."""
     result = refresh.refresh()
     return {"days": result.days, "rows": result.rows}
+
+
+@shared_task(name="scorecard.tasks.send_weekly_summaries", ignore_result=True)
+def send_weekly_summaries() -> int:
+    """Run by beat every hour: each shop's week goes out once its Monday has
+    begun in the shop's time zone and the rollups cover the week."""
+    return weekly.send_weekly_summaries()

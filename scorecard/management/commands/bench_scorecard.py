@@ -60,6 +60,14 @@ TRANSITION_MIX = {
     8: (EventKind.REJECTED, TicketStatus.UNDER_REVIEW, TicketStatus.PENDING),
     9: (EventKind.TIMED_OUT, TicketStatus.PENDING, TicketStatus.CLOSED),
 }
+# Each figure's target line (every one must be within TARGET_MS).
+TARGET_NAMES = {
+    "scorecard page": "scorecard_page_median",
+    "drill-down page": "scorecard_drilldown_page_median",
+    "ranking page": "scorecard_ranking_page_median",
+    "API, shop": "scorecard_api_shop_median",
+    "API, ranking": "scorecard_api_ranking_median",
+}
 # The rollup counters those kinds add to.
 TRANSITION_COUNTERS = ("replies", "approved", "rejections", "timed_out")
 
@@ -109,9 +117,8 @@ class Command(BaseCommand):
         write_timing_table(self.stdout, what="scorecard", who="user", rows=rows,
                            target_ms=TARGET_MS)
         seconds = self.time_refresh(transitions)
-        worst = max(rows, key=lambda row: row[2])
-        self.stdout.write(f"slowest figure: {worst[0]} ({worst[1]})")
-        write_target(self.stdout, "scorecard_slowest_median", worst[2], TARGET_MS, unit=" ms")
+        for label, _user, median, _p90, _queries in rows:
+            write_target(self.stdout, TARGET_NAMES[label], median, TARGET_MS, unit=" ms")
         write_target(self.stdout, "scorecard_refresh_seconds", seconds, REFRESH_TARGET_SECONDS,
                      unit=" s")
 
