@@ -12,8 +12,6 @@ of the values do not exceed).
 from __future__ import annotations
 
 import datetime as dt
-import math
-import statistics
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,8 +23,11 @@ from django.utils import timezone
 from tickets.models import ServiceType, Shop, Ticket, TicketStatus
 from tickets.selectors import due_soon_condition
 
+from . import durations
+from .durations import ALL_TYPES, Durations
+from .durations import NONE as NO_DURATIONS
 from .models import ShopDay
-from .refresh import last_refreshed_at
+from .refresh import last_refreshed_at, rollup_version
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -61,8 +62,7 @@ class ShopFigures:
     timed_out: int = 0
     replies: int = 0
     rejections: int = 0
-    first_reply_seconds: list[int] = field(default_factory=list, repr=False)
-    review_wait_seconds: list[int] = field(default_factory=list, repr=False)
+    durations: Durations = NO_DURATIONS
     open_pending: int = 0
     open_under_review: int = 0
     due_soon: int = 0
@@ -78,30 +78,19 @@ class ShopFigures:
 
     @property
     def first_reply_median_seconds(self) -> float | None:
-        return median(self.first_reply_seconds)
+        return self.durations.first_reply_median
 
     @property
     def first_reply_p90_seconds(self) -> int | None:
-        return p90(self.first_reply_seconds)
+        return self.durations.first_reply_p90
 
     @property
     def review_wait_median_seconds(self) -> float | None:
-        return median(self.review_wait_seconds)
+        return self.durations.review_wait_median
 
 
 def _on_time(closed: int, timed_out: int) -> float | None:
     return (closed - timed_out) / closed if closed else None
-
-
-def median(values: list[int]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def p90(values: list[int]) -> int | None:
-    """Nearest rank: the ceil(0.9 n)-th smallest of the sorted ``values``."""
-    if not values:
-        return None
-    return values[math.ceil(0.9 * len(values)) - 1]
 
 
 def period_start(zone: zoneinfo.ZoneInfo, days: int, now: dt.datetime) -> dt.datetime:
@@ -136,7 +125,7 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
     of: one pass over the shop's rollups and one grouped count of its open
     tickets, whatever the number of types (no daily series)."""
     now = now or timezone.now()
-    refreshed_at = last_refreshed_at()
+    refreshed_at, version = rollup_version()
     start = period_start(shop.zone, days, now)
     by_type: dict[int, ShopFigures] = {}
 
@@ -147,15 +136,16 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
         return by_type[type_id]
 
     for row in _rollups([shop.id], first=start.date(), days=days, service_type=None):
-        _add_row(item(row.service_type_id), row)
+        _add_row(item(row["service_type_id"]), row)
     for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
                                         now=now).items():
         _set_open_counts(item(type_id), counts)
+    per_type = durations.for_shops({shop.id: start.date()}, days=days, version=version)[shop.id]
     result = []
     for service_type in ServiceType.objects.filter(id__in=list(by_type)):
         figures = by_type[service_type.id]
         figures.service_type = service_type
-        _sort_durations(figures)
+        figures.durations = per_type.get(service_type.id, NO_DURATIONS)
         result.append(figures)
     return result
 
@@ -163,6 +153,17 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
 def as_of() -> dt.datetime | None:
     """When the rollups were last brought up to date."""
     return last_refreshed_at()
+
+
+def warm(*, now: dt.datetime | None = None) -> None:
+    """Compute every shop's durations of each period now (the refresh task
+    runs this right after refreshing), so no page waits for them."""
+    now = now or timezone.now()
+    _refreshed_at, version = rollup_version()
+    shops = list(Shop.objects.all())
+    for days in PERIODS:
+        durations.for_shops({shop.id: period_start(shop.zone, days, now).date()
+                             for shop in shops}, days=days, version=version)
 
 
 def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
@@ -176,7 +177,8 @@ def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
              now: dt.datetime, daily: bool, live: bool = True) -> list[ShopFigures]:
     """``live``: with the open counts of right now (``now`` is now)."""
-    refreshed_at = last_refreshed_at()
+    # The version before the rows: rows read after it are at least that new.
+    refreshed_at, version = rollup_version()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
                                     start=period_start(shop.zone, days, now),
                                     as_of=refreshed_at)
@@ -193,46 +195,43 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
     for shop_ids in by_zone.values():
         first = figures[shop_ids[0]].start.date()
         for row in _rollups(shop_ids, first=first, days=days, service_type=service_type):
-            _add_row(figures[row.shop_id], row)
+            _add_row(figures[row["shop_id"]], row)
     if live:
         tickets = Ticket.objects.filter(shop_id__in=list(figures))
         if service_type is not None:
             tickets = tickets.filter(service_type=service_type)
         for shop_id, counts in _open_counts(tickets, "shop_id", now=now).items():
             _set_open_counts(figures[shop_id], counts)
-    for item in figures.values():
-        _sort_durations(item)
+    type_key = service_type.id if service_type is not None else ALL_TYPES
+    found = durations.for_shops({shop_id: item.start.date() for shop_id, item in figures.items()},
+                                days=days, version=version)
+    for shop_id, item in figures.items():
+        item.durations = found[shop_id].get(type_key, NO_DURATIONS)
     return list(figures.values())
 
 
 def _rollups(shop_ids: list[int], *, first: dt.date, days: int,
              service_type: ServiceType | None):
-    """The rollup rows of the shops' ``days`` days from ``first`` (shops of one
-    time zone: they share their calendar)."""
+    """The counters of the shops' rollup rows of ``days`` days from ``first``
+    (shops of one time zone: they share their calendar); the durations are
+    read apart (``scorecard.durations``)."""
     rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first,
                                   day__lt=first + dt.timedelta(days=days))
     if service_type is not None:
         rows = rows.filter(service_type=service_type)
-    return rows.order_by()
+    return rows.values("shop_id", "service_type_id", "day", *COUNTERS).order_by()
 
 
-def _add_row(item: ShopFigures, row: ShopDay) -> None:
-    """Add one rollup row to the figures (and to its day of the daily series,
-    when the figures have one)."""
+def _add_row(item: ShopFigures, row: dict) -> None:
+    """Add one rollup row's counters to the figures (and to its day of the
+    daily series, when the figures have one)."""
     for name in COUNTERS:
-        setattr(item, name, getattr(item, name) + getattr(row, name))
-    item.first_reply_seconds.extend(row.first_reply_seconds)
-    item.review_wait_seconds.extend(row.review_wait_seconds)
+        setattr(item, name, getattr(item, name) + row[name])
     if item.daily:
-        day = item.daily[(row.day - item.daily[0].day).days]
-        day.received += row.received
-        day.closed += row.closed
-        day.timed_out += row.timed_out
-
-
-def _sort_durations(item: ShopFigures) -> None:
-    item.first_reply_seconds.sort()
-    item.review_wait_seconds.sort()
+        day = item.daily[(row["day"] - item.daily[0].day).days]
+        day.received += row["received"]
+        day.closed += row["closed"]
+        day.timed_out += row["timed_out"]
 
 
 class OpenCounts(NamedTuple):
@@ -244,10 +243,14 @@ class OpenCounts(NamedTuple):
 def _open_counts(tickets, group: str, *, now: dt.datetime) -> dict[int, OpenCounts]:
     """Right now, not from the rollups: one grouped count over the open
     tickets of ``tickets``, per value of the column ``group``."""
+    # COUNT(status), not COUNT(id) (status is never null): every column the
+    # query reads is in the partial index ticket_open, so PostgreSQL answers
+    # from the index alone.
     counts = (tickets.filter(status__in=OPEN_STATUSES).values(group)
-              .annotate(pending=Count("id", filter=Q(status=TicketStatus.PENDING)),
-                        under_review=Count("id", filter=Q(status=TicketStatus.UNDER_REVIEW)),
-                        due_soon=Count("id", filter=due_soon_condition(now)))
+              .annotate(pending=Count("status", filter=Q(status=TicketStatus.PENDING)),
+                        under_review=Count("status",
+                                           filter=Q(status=TicketStatus.UNDER_REVIEW)),
+                        due_soon=Count("status", filter=due_soon_condition(now)))
               .order_by())
     return {row[group]: OpenCounts(row["pending"], row["under_review"], row["due_soon"])
             for row in counts}

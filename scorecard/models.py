@@ -6,6 +6,8 @@ are kept whole (sorted lists of whole seconds, truncated), so any period's
 median and 90th percentile are computed exactly from the days it spans.
 """
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,6 +55,9 @@ class RefreshState(models.Model):
     covered_until = models.DateTimeField(null=True)
     # When the last refresh read the tickets: the figures are "as of" this.
     refreshed_at = models.DateTimeField(default=timezone.now)
+    # New with every refresh (any refresh may rewrite rows): what is derived
+    # from the rollups is cached under it (scorecard.durations).
+    version = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         verbose_name = _("scorecard refresh")
