@@ -120,6 +120,20 @@ def ranking_key(figures: ShopFigures):
     return (rate is None, rate if rate is not None else 0, figures.shop.name)
 
 
+def shop_with_breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None
+                        ) -> tuple[ShopFigures, list[ShopFigures]]:
+    """The drill-down over all service types: the shop's figures with the daily
+    series, and its breakdown; the shop's open counts are the sums of the
+    breakdown's (one count of its open tickets for both)."""
+    now = now or timezone.now()
+    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False)[0]
+    rows = breakdown(shop, days=days, now=now)
+    card.open_pending = sum(row.open_pending for row in rows)
+    card.open_under_review = sum(row.open_under_review for row in rows)
+    card.due_soon = sum(row.due_soon for row in rows)
+    return card, rows
+
+
 def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
     """The shop's figures per service type it had any activity or open ticket
     of: one pass over the shop's rollups and one grouped count of its open
