@@ -97,7 +97,9 @@ def _changed_shop_days(since: dt.datetime | None) -> dict[str, set[tuple[int, dt
     """Per shop time zone, the (shop, local day) pairs with an event stamped at
     or after ``since`` (every event when None): one grouped query per zone."""
     changed: dict[str, set[tuple[int, dt.date]]] = {}
-    for zone_name in Shop.objects.values_list("time_zone", flat=True).distinct():
+    # order_by(): the model's default ordering (id) would make DISTINCT per shop,
+    # and this a query per shop instead of per zone.
+    for zone_name in Shop.objects.values_list("time_zone", flat=True).order_by().distinct():
         events = TicketEvent.objects.filter(ticket__shop__time_zone=zone_name)
         if since is not None:
             events = events.filter(created_at__gte=since)
