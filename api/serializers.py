@@ -206,8 +206,11 @@ class ReplyTemplateSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    ticket = serializers.CharField(source="ticket.number")
+    # Null for a notification about no ticket (the weekly scorecard).
+    ticket = serializers.CharField(source="ticket.number", allow_null=True, default=None)
     text = serializers.SerializerMethodField()
+    # The site path opening it leads to: the ticket's page, or the page it is about.
+    url = serializers.CharField()
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 

@@ -1,8 +1,13 @@
 """The sentence a notification shows, written at display time from its kind and
-parameters in the active language (the stored row holds no text of ours)."""
+parameters in the active language (the stored row holds no text of ours), and
+where opening it leads."""
 
+import datetime as dt
+
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from tickets.models import RejectReason, Resolution, TicketStatus
@@ -39,10 +44,59 @@ def _status_changed(number: str, params: dict) -> str:
     return gettext("The status of ticket %(number)s changed.") % {"number": number}
 
 
+def _rate(closed: int, timed_out: int) -> float | None:
+    """The scorecard's on-time rate: (closed - timed out) / closed."""
+    return (closed - timed_out) / closed if closed else None
+
+
+def _percent(rate: float | None) -> str:
+    if rate is None:
+        return gettext("none (nothing closed)")
+    return f"{number_format(round(rate * 100, 1), decimal_pos=1)}%"
+
+
+def _rate_change(rate: float | None, previous: float | None) -> str:
+    if rate is None or previous is None:
+        return gettext("no comparison")
+    points = round((rate - previous) * 100, 1)
+    return gettext("%(points)s percentage points") % {
+        "points": f"{'+' if points > 0 else ''}{number_format(points, decimal_pos=1)}"}
+
+
+def _weekly_scorecard(params: dict) -> str:
+    """Last week's on-time rate and timeouts, each with its change from the
+    week before (computed here from the stored counts)."""
+    week = parse_date(params.get("week") or "")
+    closed, timed_out = int(params.get("closed", 0)), int(params.get("timed_out", 0))
+    before_closed = int(params.get("previous_closed", 0))
+    before_timed_out = int(params.get("previous_timed_out", 0))
+    rate = _rate(closed, timed_out)
+    return gettext("Your shop last week (%(first)s to %(last)s): on-time rate %(rate)s "
+                   "(%(rate_change)s on the week before), %(timed_out)s timed out "
+                   "(%(timed_out_change)s on the week before).") % {
+        "first": week.isoformat() if week else "",
+        "last": (week + dt.timedelta(days=6)).isoformat() if week else "",
+        "rate": _percent(rate),
+        "rate_change": _rate_change(rate, _rate(before_closed, before_timed_out)),
+        "timed_out": timed_out,
+        "timed_out_change": f"{timed_out - before_timed_out:+d}",
+    }
+
+
 def describe(notification: Notification) -> str:
     ticket, params = notification.ticket, notification.params or {}
-    number = ticket.number
     kind = notification.kind
+    if kind == NotificationKind.WEEKLY_SCORECARD:
+        return _weekly_scorecard(params)
+    if kind == NotificationKind.WEBHOOK_DISABLED and ticket is None:
+        return gettext("Your webhook endpoint %(url)s was disabled after %(failures)s failed "
+                       "deliveries in a row. Fix the receiver, then enable it again on the "
+                       "webhooks page.") % {
+            "url": params.get("url", ""), "failures": params.get("failures", "")}
+    if ticket is None:
+        # Only the kinds above are sent without a ticket.
+        return gettext("Something changed.")
+    number = ticket.number
     if kind == NotificationKind.NEW_TICKET:
         return gettext("New ticket %(number)s: %(service_type)s.") % {
             "number": number, "service_type": ticket.service_type.name}
@@ -67,3 +121,15 @@ def describe(notification: Notification) -> str:
             "url": params.get("url", ""), "failures": params.get("failures", ""),
             "number": number}
     return gettext("Ticket %(number)s was updated.") % {"number": number}
+
+
+def link(notification: Notification) -> str:
+    """Where opening the notification leads: its ticket; without one, the
+    page it is about (last week's scorecard, the webhooks page)."""
+    if notification.ticket_id is not None:
+        return notification.ticket.get_absolute_url()
+    if notification.kind == NotificationKind.WEEKLY_SCORECARD and notification.params.get("shop"):
+        return reverse("scorecard:shop", args=[notification.params["shop"]])
+    if notification.kind == NotificationKind.WEBHOOK_DISABLED:
+        return reverse("webhooks:list")
+    return reverse("notifications:list")

@@ -45,9 +45,13 @@ class Notification(models.Model):
     # The price is paid by deleting a ticket, which then reads the whole table
     # (the cascade, and the foreign-key check per deleted ticket); tickets are an
     # audit record and the admin does not delete them.
+    # Null for a notification about no ticket (the weekly scorecard): it leads
+    # elsewhere (``messages.link``).
     ticket = models.ForeignKey(
         "tickets.Ticket",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
         db_index=False,
         verbose_name=_("ticket"),
@@ -91,3 +95,10 @@ class Notification(models.Model):
         from .messages import describe
 
         return describe(self)
+
+    @property
+    def url(self) -> str:
+        """Where opening it leads: its ticket, or the page it is about."""
+        from .messages import link
+
+        return link(self)

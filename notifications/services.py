@@ -148,15 +148,25 @@ def notify(ticket, kind: str, *, now: datetime, event=None) -> int:
                        actor_id=event.actor_id if event is not None else None)
 
 
-def notify_user(user_id: int, ticket_id: int, kind: str, *, params: dict,
+def notify_user(user_id: int, ticket_id: int | None, kind: str, *, params: dict,
                 now: datetime) -> Notification:
-    """One notification to one person, about something other than the ticket's
+    """One notification to one person, about something other than a ticket's
     own state (e.g. their webhook endpoint was switched off; it hangs on the
-    ticket whose delivery failed last)."""
+    ticket whose delivery failed last, when there is one)."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     return Notification.objects.create(recipient_id=user_id, ticket_id=ticket_id, kind=kind,
                                        params=params, created_at=now)
+
+
+def notify_users(user_ids, kind: str, *, params: dict, now: datetime) -> int:
+    """One notification each to several people about no ticket (last week's
+    scorecard of their shop), in one INSERT. Returns how many were created."""
+    if kind not in NotificationKind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    return len(Notification.objects.bulk_create(
+        Notification(recipient_id=user_id, kind=kind, params=params, created_at=now)
+        for user_id in user_ids))
 
 
 def unread_count(user) -> int:

@@ -46,12 +46,13 @@ def notification_list(request):
 @login_required
 @require_GET
 def open_notification(request, pk: int):
-    """The list's link to a ticket: reading it is opening it."""
+    """The list's link to what it is about (its ticket, or the page of a
+    notification about no ticket): reading it is opening it."""
     try:
         notification = services.mark_read(request.user, pk)
     except Notification.DoesNotExist:
         raise Http404(_("No such notification.")) from None
-    return redirect(notification.ticket.get_absolute_url())
+    return redirect(notification.url)
 
 
 @login_required

@@ -12,11 +12,10 @@ of the values do not exceed).
 from __future__ import annotations
 
 import datetime as dt
-import math
-import statistics
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -24,11 +23,16 @@ from django.utils import timezone
 from tickets.models import ServiceType, Shop, Ticket, TicketStatus
 from tickets.selectors import due_soon_condition
 
+from . import durations
+from .durations import ALL_TYPES, Durations
+from .durations import NONE as NO_DURATIONS
 from .models import ShopDay
-from .refresh import last_refreshed_at
+from .refresh import last_refreshed_at, rollup_version
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
+# Every status but closed (the status check constraint names them all).
+OPEN_STATUSES = tuple(status for status in TicketStatus.values if status != TicketStatus.CLOSED)
 COUNTERS = ("received", "closed", "approved", "agreed", "timed_out", "replies", "rejections")
 
 
@@ -58,8 +62,7 @@ class ShopFigures:
     timed_out: int = 0
     replies: int = 0
     rejections: int = 0
-    first_reply_seconds: list[int] = field(default_factory=list, repr=False)
-    review_wait_seconds: list[int] = field(default_factory=list, repr=False)
+    durations: Durations = NO_DURATIONS
     open_pending: int = 0
     open_under_review: int = 0
     due_soon: int = 0
@@ -75,30 +78,19 @@ class ShopFigures:
 
     @property
     def first_reply_median_seconds(self) -> float | None:
-        return median(self.first_reply_seconds)
+        return self.durations.first_reply_median
 
     @property
     def first_reply_p90_seconds(self) -> int | None:
-        return p90(self.first_reply_seconds)
+        return self.durations.first_reply_p90
 
     @property
     def review_wait_median_seconds(self) -> float | None:
-        return median(self.review_wait_seconds)
+        return self.durations.review_wait_median
 
 
 def _on_time(closed: int, timed_out: int) -> float | None:
     return (closed - timed_out) / closed if closed else None
-
-
-def median(values: list[int]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def p90(values: list[int]) -> int | None:
-    """Nearest rank: the ceil(0.9 n)-th smallest of the sorted ``values``."""
-    if not values:
-        return None
-    return values[math.ceil(0.9 * len(values)) - 1]
 
 
 def period_start(zone: zoneinfo.ZoneInfo, days: int, now: dt.datetime) -> dt.datetime:
@@ -128,16 +120,48 @@ def ranking_key(figures: ShopFigures):
     return (rate is None, rate if rate is not None else 0, figures.shop.name)
 
 
-def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
-    """The shop's figures per service type it had any activity or open ticket of."""
+def shop_with_breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None
+                        ) -> tuple[ShopFigures, list[ShopFigures]]:
+    """The drill-down over all service types: the shop's figures with the daily
+    series, and its breakdown; the shop's open counts are the sums of the
+    breakdown's (one count of its open tickets for both)."""
     now = now or timezone.now()
+    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False)[0]
+    rows = breakdown(shop, days=days, now=now)
+    card.open_pending = sum(row.open_pending for row in rows)
+    card.open_under_review = sum(row.open_under_review for row in rows)
+    card.due_soon = sum(row.due_soon for row in rows)
+    return card, rows
+
+
+def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
+    """The shop's figures per service type it had any activity or open ticket
+    of: one pass over the shop's rollups and one grouped count of its open
+    tickets, whatever the number of types (no daily series)."""
+    now = now or timezone.now()
+    refreshed_at, version = rollup_version()
     start = period_start(shop.zone, days, now)
-    type_ids = set(ShopDay.objects.filter(shop=shop, day__gte=start.date())
-                   .values_list("service_type_id", flat=True))
-    type_ids |= set(Ticket.objects.filter(shop=shop).exclude(status=TicketStatus.CLOSED)
-                    .values_list("service_type_id", flat=True).order_by())
-    return [shop_figures(shop, days=days, service_type=service_type, now=now)
-            for service_type in ServiceType.objects.filter(id__in=type_ids)]
+    by_type: dict[int, ShopFigures] = {}
+
+    def item(type_id: int) -> ShopFigures:
+        if type_id not in by_type:
+            by_type[type_id] = ShopFigures(shop=shop, days=days, service_type=None,
+                                           start=start, as_of=refreshed_at)
+        return by_type[type_id]
+
+    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None):
+        _add_row(item(row["service_type_id"]), row)
+    for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
+                                        now=now).items():
+        _set_open_counts(item(type_id), counts)
+    per_type = durations.for_shops({shop.id: start.date()}, days=days, version=version)[shop.id]
+    result = []
+    for service_type in ServiceType.objects.filter(id__in=list(by_type)):
+        figures = by_type[service_type.id]
+        figures.service_type = service_type
+        figures.durations = per_type.get(service_type.id, NO_DURATIONS)
+        result.append(figures)
+    return result
 
 
 def as_of() -> dt.datetime | None:
@@ -145,9 +169,30 @@ def as_of() -> dt.datetime | None:
     return last_refreshed_at()
 
 
+def warm(*, now: dt.datetime | None = None) -> None:
+    """Compute every shop's durations of each period now (the refresh task
+    runs this right after refreshing), so no page waits for them."""
+    now = now or timezone.now()
+    _refreshed_at, version = rollup_version()
+    shops = list(Shop.objects.all())
+    for days in PERIODS:
+        durations.for_shops({shop.id: period_start(shop.zone, days, now).date()
+                             for shop in shops}, days=days, version=version)
+
+
+def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
+    """The shop's figures over the seven days from ``first`` (a past week of
+    its calendar), from the rollups only: no daily series, no open counts."""
+    end = dt.datetime.combine(first + dt.timedelta(days=7), dt.time.min, tzinfo=shop.zone)
+    return _figures([shop], days=7, service_type=None, now=end - dt.timedelta(microseconds=1),
+                    daily=False, live=False)[0]
+
+
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
-             now: dt.datetime, daily: bool) -> list[ShopFigures]:
-    refreshed_at = last_refreshed_at()
+             now: dt.datetime, daily: bool, live: bool = True) -> list[ShopFigures]:
+    """``live``: with the open counts of right now (``now`` is now)."""
+    # The version before the rows: rows read after it are at least that new.
+    refreshed_at, version = rollup_version()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
                                     start=period_start(shop.zone, days, now),
                                     as_of=refreshed_at)
@@ -163,40 +208,66 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
         by_zone[shop.time_zone].append(shop.id)
     for shop_ids in by_zone.values():
         first = figures[shop_ids[0]].start.date()
-        rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first)
+        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type):
+            _add_row(figures[row["shop_id"]], row)
+    if live:
+        tickets = Ticket.objects.filter(shop_id__in=list(figures))
         if service_type is not None:
-            rows = rows.filter(service_type=service_type)
-        for row in rows.order_by():
-            item = figures[row.shop_id]
-            for name in COUNTERS:
-                setattr(item, name, getattr(item, name) + getattr(row, name))
-            item.first_reply_seconds.extend(row.first_reply_seconds)
-            item.review_wait_seconds.extend(row.review_wait_seconds)
-            offset = (row.day - first).days
-            if daily and offset < days:
-                day = item.daily[offset]
-                day.received += row.received
-                day.closed += row.closed
-                day.timed_out += row.timed_out
-    for item in figures.values():
-        item.first_reply_seconds.sort()
-        item.review_wait_seconds.sort()
-    _add_open_counts(figures, service_type=service_type, now=now)
+            tickets = tickets.filter(service_type=service_type)
+        for shop_id, counts in _open_counts(tickets, "shop_id", now=now).items():
+            _set_open_counts(figures[shop_id], counts)
+    type_key = service_type.id if service_type is not None else ALL_TYPES
+    found = durations.for_shops({shop_id: item.start.date() for shop_id, item in figures.items()},
+                                days=days, version=version)
+    for shop_id, item in figures.items():
+        item.durations = found[shop_id].get(type_key, NO_DURATIONS)
     return list(figures.values())
 
 
-def _add_open_counts(figures: dict[int, ShopFigures], *, service_type, now) -> None:
-    """Right now, not from the rollups: one grouped count over open tickets."""
-    tickets = Ticket.objects.filter(shop_id__in=list(figures)).exclude(status=TicketStatus.CLOSED)
+def _rollups(shop_ids: list[int], *, first: dt.date, days: int,
+             service_type: ServiceType | None):
+    """The counters of the shops' rollup rows of ``days`` days from ``first``
+    (shops of one time zone: they share their calendar); the durations are
+    read apart (``scorecard.durations``)."""
+    rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first,
+                                  day__lt=first + dt.timedelta(days=days))
     if service_type is not None:
-        tickets = tickets.filter(service_type=service_type)
-    counts = (tickets.values("shop_id")
-              .annotate(pending=Count("id", filter=Q(status=TicketStatus.PENDING)),
-                        under_review=Count("id", filter=Q(status=TicketStatus.UNDER_REVIEW)),
-                        due_soon=Count("id", filter=due_soon_condition(now)))
+        rows = rows.filter(service_type=service_type)
+    return rows.values("shop_id", "service_type_id", "day", *COUNTERS).order_by()
+
+
+def _add_row(item: ShopFigures, row: dict) -> None:
+    """Add one rollup row's counters to the figures (and to its day of the
+    daily series, when the figures have one)."""
+    for name in COUNTERS:
+        setattr(item, name, getattr(item, name) + row[name])
+    if item.daily:
+        day = item.daily[(row["day"] - item.daily[0].day).days]
+        day.received += row["received"]
+        day.closed += row["closed"]
+        day.timed_out += row["timed_out"]
+
+
+class OpenCounts(NamedTuple):
+    pending: int
+    under_review: int
+    due_soon: int
+
+
+def _open_counts(tickets, group: str, *, now: dt.datetime) -> dict[int, OpenCounts]:
+    """Right now, not from the rollups: one grouped count over the open
+    tickets of ``tickets``, per value of the column ``group``."""
+    # COUNT(status), not COUNT(id) (status is never null): every column the
+    # query reads is in the partial index ticket_open, so PostgreSQL answers
+    # from the index alone.
+    counts = (tickets.filter(status__in=OPEN_STATUSES).values(group)
+              .annotate(pending=Count("status", filter=Q(status=TicketStatus.PENDING)),
+                        under_review=Count("status",
+                                           filter=Q(status=TicketStatus.UNDER_REVIEW)),
+                        due_soon=Count("status", filter=due_soon_condition(now)))
               .order_by())
-    for group in counts:
-        item = figures[group["shop_id"]]
-        item.open_pending = group["pending"]
-        item.open_under_review = group["under_review"]
-        item.due_soon = group["due_soon"]
+    return {row[group]: OpenCounts(row["pending"], row["under_review"], row["due_soon"])
+            for row in counts}
+
+def _set_open_counts(item: ShopFigures, counts: OpenCounts) -> None:
+    item.open_pending, item.open_under_review, item.due_soon = counts

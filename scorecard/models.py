@@ -6,6 +6,8 @@ are kept whole (sorted lists of whole seconds, truncated), so any period's
 median and 90th percentile are computed exactly from the days it spans.
 """
 
+import uuid
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,9 +55,33 @@ class RefreshState(models.Model):
     covered_until = models.DateTimeField(null=True)
     # When the last refresh read the tickets: the figures are "as of" this.
     refreshed_at = models.DateTimeField(default=timezone.now)
+    # New with every refresh (any refresh may rewrite rows): what is derived
+    # from the rollups is cached under it (scorecard.durations).
+    version = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         verbose_name = _("scorecard refresh")
 
     def __str__(self) -> str:
         return f"as of {self.refreshed_at.isoformat()}"
+
+
+class WeeklySummary(models.Model):
+    """A shop's week whose summary its merchants were sent (``scorecard.weekly``):
+    the unique row makes sending it once per shop and week a fact of the
+    database, however many workers run the task at once."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    # The week's Monday in the shop's calendar.
+    week = models.DateField(_("week"))
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("weekly scorecard summary")
+        verbose_name_plural = _("weekly scorecard summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "week"], name="weeklysummary_once_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}/{self.week}"

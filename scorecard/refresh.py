@@ -18,6 +18,7 @@ the days of everything stamped after that, late commits included.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 
@@ -72,12 +73,20 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> RefreshRes
             rows += _rebuild(zone, shop_days)
         state.covered_until = settled_before(now)
         state.refreshed_at = now
-        state.save(update_fields=["covered_until", "refreshed_at"])
+        state.version = uuid.uuid4()
+        state.save(update_fields=["covered_until", "refreshed_at", "version"])
     return RefreshResult(days=days, rows=rows, refreshed_at=now)
 
 
 def last_refreshed_at() -> dt.datetime | None:
     return RefreshState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+
+
+def rollup_version() -> tuple[dt.datetime | None, uuid.UUID | None]:
+    """When the rollups were last brought up to date, and their version (None,
+    None before the first refresh)."""
+    row = RefreshState.objects.filter(pk=1).values_list("refreshed_at", "version").first()
+    return row if row is not None else (None, None)
 
 
 def _local_day(field: str, zone: zoneinfo.ZoneInfo) -> TruncDate:
@@ -88,7 +97,9 @@ def _changed_shop_days(since: dt.datetime | None) -> dict[str, set[tuple[int, dt
     """Per shop time zone, the (shop, local day) pairs with an event stamped at
     or after ``since`` (every event when None): one grouped query per zone."""
     changed: dict[str, set[tuple[int, dt.date]]] = {}
-    for zone_name in Shop.objects.values_list("time_zone", flat=True).distinct():
+    # order_by(): the model's default ordering (id) would make DISTINCT per shop,
+    # and this a query per shop instead of per zone.
+    for zone_name in Shop.objects.values_list("time_zone", flat=True).order_by().distinct():
         events = TicketEvent.objects.filter(ticket__shop__time_zone=zone_name)
         if since is not None:
             events = events.filter(created_at__gte=since)

@@ -112,7 +112,10 @@ def _shop_page(request, shop, params, valid: bool):
     if not valid:
         return render(request, "scorecard/shop.html", context, status=400)
     days, service_type = context["days"], context["service_type"]
-    card = figures.shop_figures(shop, days=days, service_type=service_type)
+    if service_type is None:
+        card, breakdown = figures.shop_with_breakdown(shop, days=days)
+    else:
+        card, breakdown = figures.shop_figures(shop, days=days, service_type=service_type), []
     query = request.GET.copy()
     query.pop("shop", None)
     context.update(
@@ -120,8 +123,7 @@ def _shop_page(request, shop, params, valid: bool):
         links=links.figure_links(card),
         daily=[{"day": day, "links": links.day_links(card, day)}
                for day in reversed(card.daily)],
-        breakdown=[{"figures": row, "links": links.figure_links(row)}
-                   for row in figures.breakdown(shop, days=days)] if service_type is None else [],
+        breakdown=[{"figures": row, "links": links.figure_links(row)} for row in breakdown],
         chart_urls={name: reverse("scorecard:chart", args=[shop.id, name])
                     + f"?{query.urlencode()}" for name in charts.CHARTS},
     )

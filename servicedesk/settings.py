@@ -308,6 +308,12 @@ CELERY_BEAT_SCHEDULE["refresh-scorecard"] = {
     "schedule": SCORECARD_REFRESH_SECONDS,
     "options": {"expires": SCORECARD_REFRESH_SECONDS},
 }
+# Each shop's weekly summary goes out at its own Monday midnight, so the task
+# looks hourly; a shop's week is sent once however often it runs.
+CELERY_BEAT_SCHEDULE["send-weekly-scorecards"] = {
+    "task": "scorecard.tasks.send_weekly_summaries",
+    "schedule": 60 * 60,
+}
 
 # Notifications.
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", default=90, minimum=1)

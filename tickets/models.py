@@ -353,6 +353,16 @@ class Ticket(models.Model):
             models.Index(fields=["handler", "status", "-created_at", "-id"],
                          name="ticket_handler_status_created",
                          condition=Q(handler__isnull=False)),
+            # The scorecard's live counts (open, under review, due soon), per
+            # shop or per service type of a shop:
+            # WHERE shop_id IN (...) [AND service_type_id = ?]
+            #   AND status IN ('pending', 'under_review') GROUP BY shop_id
+            # Every column they read is here, so an index-only scan over the open
+            # tickets alone (closed ones, most of the table, are outside the
+            # condition and cost no index write once closed).
+            models.Index(fields=["shop", "service_type", "status", "deadline"],
+                         name="ticket_open",
+                         condition=Q(status__in=["pending", "under_review"])),
         ]
         # The order_number filter joins Order.number (unique index) and then uses
         # the automatic index on ticket.order_id.

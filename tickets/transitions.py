@@ -55,6 +55,9 @@ class NotificationKind(models.TextChoices):
     # was switched off (webhooks.delivery); it hangs on the ticket whose
     # delivery failed last.
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
+    # About no ticket: last week's scorecard of the reader's shop
+    # (scorecard.weekly); it links to the scorecard.
+    WEEKLY_SCORECARD = "weekly_scorecard", _("Weekly scorecard")
 
 
 class WebhookEvent(models.TextChoices):

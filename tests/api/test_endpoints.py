@@ -67,6 +67,20 @@ def test_notifications_list_and_read(merchant_api, pending_ticket, merchant):
     assert not Notification.objects.filter(recipient=merchant, read_at__isnull=True).exists()
 
 
+def test_a_notification_about_no_ticket_has_no_ticket_number_and_leads_to_its_page(
+        merchant_api, merchant, shop_a):
+    notification = Notification.objects.create(
+        recipient=merchant, kind="weekly_scorecard",
+        params={"shop": shop_a.id, "week": "2026-11-23", "closed": 4, "timed_out": 1,
+                "previous_closed": 2, "previous_timed_out": 1})
+    listed = merchant_api.get("/api/v1/notifications/").json()["results"]
+    assert [(n["id"], n["ticket"], n["url"]) for n in listed] == [
+        (notification.pk, None, f"/scorecard/{shop_a.id}/")]
+    assert "2026-11-23" in listed[0]["text"]
+    read = merchant_api.post(f"/api/v1/notifications/{notification.pk}/read/")
+    assert read.status_code == 200 and read.json()["ticket"] is None
+
+
 def test_someone_elses_notification_is_404(outsider_api, merchant, pending_ticket):
     notification = Notification.objects.get()
     problem(outsider_api.post(f"/api/v1/notifications/{notification.pk}/read/"),

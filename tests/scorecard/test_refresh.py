@@ -72,3 +72,18 @@ def test_a_shop_in_another_time_zone_gets_its_own_days(make_ticket, shop_a):
     make_ticket(now=dt.datetime(2026, 12, 3, 2, 0, tzinfo=dt.UTC))
     refresh(now=dt.datetime(2026, 12, 3, 3, 0, tzinfo=dt.UTC))
     assert list(ShopDay.objects.values_list("day", flat=True)) == [dt.date(2026, 12, 2)]
+
+
+def test_finding_the_changed_days_costs_a_query_per_time_zone_not_per_shop(
+        make_ticket, shop_a, shop_b, django_assert_num_queries):
+    from scorecard.refresh import _changed_shop_days
+    from tests.factories import ShopFactory
+
+    ShopFactory(time_zone="America/Los_Angeles")
+    make_ticket()
+    make_ticket(shop=shop_b)
+    # The zones, then one grouped query for Shanghai's two shops and one for
+    # Los Angeles'.
+    with django_assert_num_queries(3):
+        changed = _changed_shop_days(None)
+    assert {shop_id for shop_id, _ in changed["Asia/Shanghai"]} == {shop_a.id, shop_b.id}

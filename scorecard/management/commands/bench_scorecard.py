@@ -3,8 +3,8 @@ every figure <= 50 ms median server time; a refresh over one day of 100,000
 transitions <= 10 s).
 
 Seeds the database once like ``bench_pages`` (``tickets.demo.bulk_seed_tickets``,
-skipped when it already holds that many tickets), brings the rollups fully up
-to date, then:
+skipped when it already holds that many tickets), brings the rollups up to
+date (a full rebuild when they were never refreshed), then:
 
 - requests, in-process through ``django.test.Client``, the scorecard page of
   merchant1 (the largest shop, about 30 % of all tickets) and its drill-down,
@@ -13,8 +13,9 @@ to date, then:
 - stamps ``--transitions`` transition events today on existing tickets (one
   INSERT ... SELECT: replies, approvals, rejections and timeouts, the events
   the rollups count; the tickets themselves are left as they are, the refresh
-  reads only events) and times ``scorecard.refresh.refresh`` bringing the
-  rollups up to date, which must then count every one of them.
+  reads only events) and times what the refresh task does: the refresh that
+  brings the rollups up to date (it must count every one of them) and the
+  new rollups' durations (``scorecard.figures.warm``).
 
 Use a database of its own (``make bench-scorecard`` does): the transitions
 stamped today would distort the demo's scorecard.
@@ -30,8 +31,9 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from scorecard import figures
 from scorecard.models import ShopDay
-from scorecard.refresh import refresh
+from scorecard.refresh import last_refreshed_at, refresh
 from tickets import demo
 from tickets.benchmarking import (
     measure,
@@ -59,6 +61,14 @@ TRANSITION_MIX = {
                                   TicketStatus.CLOSED)),
     8: (EventKind.REJECTED, TicketStatus.UNDER_REVIEW, TicketStatus.PENDING),
     9: (EventKind.TIMED_OUT, TicketStatus.PENDING, TicketStatus.CLOSED),
+}
+# Each figure's target line (every one must be within TARGET_MS).
+TARGET_NAMES = {
+    "scorecard page": "scorecard_page_median",
+    "drill-down page": "scorecard_drilldown_page_median",
+    "ranking page": "scorecard_ranking_page_median",
+    "API, shop": "scorecard_api_shop_median",
+    "API, ranking": "scorecard_api_ranking_median",
 }
 # The rollup counters those kinds add to.
 TRANSITION_COUNTERS = ("replies", "approved", "rejections", "timed_out")
@@ -95,10 +105,18 @@ class Command(BaseCommand):
         settings.DEBUG = False
         unthrottled_api()
         seed_once(self.stdout, tickets)
+        # A full rebuild the first time (minutes at 1,000,000 tickets); a run on a
+        # database an earlier run refreshed only brings it up to date.
+        full = last_refreshed_at() is None
         started = time.monotonic()
-        full = refresh(full=True)
-        self.stdout.write(f"Full refresh: {full.days:,} shop-days in "
-                          f"{time.monotonic() - started:.1f} s")
+        done = refresh(full=full)
+        self.stdout.write(f"{'Full' if full else 'Incremental'} refresh: {done.days:,} "
+                          f"shop-days in {time.monotonic() - started:.1f} s")
+        # What the refresh task does next; a page computes its own shop's on a miss.
+        started = time.monotonic()
+        figures.warm()
+        self.stdout.write(f"Durations of every shop's periods computed in "
+                          f"{time.monotonic() - started:.2f} s")
         shop_id = User.objects.get(username="merchant1").shop_membership.shop_id
         total = Ticket.objects.count()
         self.stdout.write(f"{connection.vendor}, {total:,} tickets, {repeat} requests per figure, "
@@ -109,9 +127,8 @@ class Command(BaseCommand):
         write_timing_table(self.stdout, what="scorecard", who="user", rows=rows,
                            target_ms=TARGET_MS)
         seconds = self.time_refresh(transitions)
-        worst = max(rows, key=lambda row: row[2])
-        self.stdout.write(f"slowest figure: {worst[0]} ({worst[1]})")
-        write_target(self.stdout, "scorecard_slowest_median", worst[2], TARGET_MS, unit=" ms")
+        for label, _user, median, _p90, _queries in rows:
+            write_target(self.stdout, TARGET_NAMES[label], median, TARGET_MS, unit=" ms")
         write_target(self.stdout, "scorecard_refresh_seconds", seconds, REFRESH_TARGET_SECONDS,
                      unit=" s")
 
@@ -124,8 +141,10 @@ class Command(BaseCommand):
         # As autovacuum would have by then: the day's transitions arrive over
         # the day, the refresh task runs every few minutes.
         demo.refresh_statistics()
+        # As the refresh task runs it: the refresh, then the new rollups' durations.
         started = time.perf_counter()
         result = refresh()
+        figures.warm()
         seconds = time.perf_counter() - started
         counted = _counted_since(today) - counted_before
         self.stdout.write(f"Refresh over {stamped:,} transitions today: {result.days:,} "

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from scorecard import figures
 from scorecard.refresh import refresh
 
 
@@ -13,5 +14,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, full: bool = False, **options):
         result = refresh(full=full)
+        figures.warm()
         self.stdout.write(f"Rebuilt {result.days} shop-days ({result.rows} rows) "
                           f"as of {result.refreshed_at.isoformat()}.")
