@@ -4,8 +4,8 @@ input is checked by the pages' own forms and FilterSet (``api.views``)."""
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
