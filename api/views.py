@@ -145,7 +145,7 @@ class TicketListView(APIView):
         except InvalidCursor:
             raise _invalid({"cursor": [_("This cursor is not valid.")]}) from None
         return Response({
-            "results": out.ticket_summaries(page.rows, context),
+            "results": out.TicketSummarySerializer(page.rows, many=True, context=context).data,
             "next": _next_url(request, page.next_cursor),
         })
 

@@ -9,15 +9,28 @@ per database vendor, with a marker where the one varying value goes, and from
 then on only swaps the value into the parameters and runs the SQL through
 ``Model.objects.raw``, which maps the columns (annotations included) onto
 model instances as usual.
+
+On PostgreSQL the statement is also prepared once per database connection.
+The server otherwise parses and plans the 2.7 KB of SQL with its five
+subqueries on every request: about 2 ms of planning and more of parsing,
+against 0.3 ms to run it (EXPLAIN ANALYZE at 1,000,000 tickets). Prepared, a
+request only sends ``EXECUTE <name>(<value>)``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model, QuerySet
+
+# The statements prepared on each open PostgreSQL connection (psycopg's own
+# connection objects, so a reconnect starts empty). Prepared statements belong
+# to the database session, not to a transaction: a rollback keeps them.
+_PREPARED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 class CompiledQuery:
@@ -28,6 +41,7 @@ class CompiledQuery:
         self._build = build
         self._mark = mark
         self._compiled: dict[str, tuple[type[Model], str, tuple, int]] = {}
+        self._statement: tuple[str, str] | None = None  # PostgreSQL: (name, PREPARE text)
 
     def _for_vendor(self, vendor: str):
         if vendor not in self._compiled:
@@ -42,5 +56,36 @@ class CompiledQuery:
     def first(self, value) -> Model | None:
         """The first row of the queryset for ``value``, or None."""
         model, sql, params, at = self._for_vendor(connection.vendor)
-        rows = model._default_manager.raw(sql, [*params[:at], value, *params[at + 1:]])
+        if connection.vendor == "postgresql" and self._prepare():
+            rows = model._default_manager.raw(f"EXECUTE {self._statement[0]}(%s)", [value])
+        else:
+            rows = model._default_manager.raw(sql, [*params[:at], value, *params[at + 1:]])
         return next(iter(rows), None)
+
+    def _prepare(self) -> bool:
+        """Prepare the statement on this connection unless it is already;
+        False where a prepared statement could be lost under us."""
+        connection.ensure_connection()
+        session = connection.connection
+        if session.prepare_threshold is not None:
+            # psycopg prepares statements itself on this connection and then
+            # deallocates all of them after any rollback, ours included.
+            return False
+        if self._statement is None:
+            _model, sql, params, at = self._compiled["postgresql"]
+            literal_mark = connection.ops.compose_sql("%s", [self._mark])
+            text = connection.ops.compose_sql(sql, params)
+            if text.count(literal_mark) != 1:
+                raise ValueError(f"the marker {literal_mark} must appear once in {text}")
+            name = "sd_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+            self._statement = (name, f"PREPARE {name} AS {text.replace(literal_mark, '$1')}")
+        name, prepare = self._statement
+        prepared = _PREPARED.setdefault(session, set())
+        if name not in prepared:
+            # Set-up of the session, like Django's own SET TIME ZONE when it
+            # connects: sent on the connection itself, so it is not one of the
+            # queries of the request that happens to open the connection.
+            with connection.wrap_database_errors:
+                session.execute(prepare)
+            prepared.add(name)
+        return True

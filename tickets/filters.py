@@ -137,6 +137,22 @@ class EventAfterFilter(TimeBoundFilter):
 NUMBER_INPUT = forms.TextInput(attrs={"autocomplete": "off"})
 
 
+# The choice filters' querysets as functions (django-filter calls them when it
+# builds the form field): every FilterSet deep-copies its filters, and a
+# queryset held by a filter was deep-copied with them, query tree and all, on
+# every list request, export and API call.
+def _service_types(request):
+    return ServiceType.objects.all()
+
+
+def _shops(request):
+    return Shop.objects.all()
+
+
+# One form class per FilterSet class (see ``TicketFilter.get_form_class``).
+_FORM_CLASSES: dict[type, type] = {}
+
+
 class TicketFilter(django_filters.FilterSet):
     """The widgets and empty labels here are the filter form's whole presentation:
     the list page and the export page render this form through one template
@@ -154,7 +170,7 @@ class TicketFilter(django_filters.FilterSet):
     )
     service_type = django_filters.ModelChoiceFilter(
         label=_("Service type"),
-        queryset=ServiceType.objects.all(),
+        queryset=_service_types,
         to_field_name="code",
         field_name="service_type",
         empty_label=_("Any"),
@@ -164,7 +180,7 @@ class TicketFilter(django_filters.FilterSet):
     # For agents and ops (a merchant's scope is one shop already; the pages do
     # not show them the field). By id: shop names may change.
     shop = django_filters.ModelChoiceFilter(
-        label=_("Shop"), queryset=Shop.objects.all(), field_name="shop", empty_label=_("Any"),
+        label=_("Shop"), queryset=_shops, field_name="shop", empty_label=_("Any"),
     )
 
     # "Rejected before": yes = rejected at least once, no = never; empty = any.
@@ -197,6 +213,17 @@ class TicketFilter(django_filters.FilterSet):
                   "created_before", "shop", "rejected_before", "resolution", "closed_after",
                   "closed_before", "first_replied_after", "replied_after", "rejected_after",
                   "decided_after"]
+
+    def get_form_class(self):
+        # django-filter builds a new form class, and a form field per filter,
+        # for every FilterSet. They depend on the declared filters alone (labels
+        # are lazy, querysets are re-read by each form's copy of its fields), so
+        # one class per process serves every request; each form still gets its
+        # own deep copy of the fields, as Django's forms always do.
+        form_class = _FORM_CLASSES.get(type(self))
+        if form_class is None:
+            form_class = _FORM_CLASSES[type(self)] = super().get_form_class()
+        return form_class
 
     @property
     def form(self):

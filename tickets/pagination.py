@@ -14,6 +14,7 @@ the same rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -50,7 +51,9 @@ class Cursor:
 
     @classmethod
     def of(cls, row, key: str) -> Cursor:
-        # ``row.id``, not ``row.pk``: rows may be named tuples of values_list.
+        """The cursor of a model instance or of a dict of ``values()``."""
+        if isinstance(row, Mapping):
+            return cls(row[key], row["id"])
         return cls(getattr(row, key), row.id)
 
 

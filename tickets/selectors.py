@@ -197,8 +197,8 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
     tickets changed at or after it and before ``settled_before``, the oldest
     change first (incremental sync, keyset on ``(updated_at, id)``; see
     ``tickets.writes`` for why a sync must not read the newest changes).
-    ``columns``: rows are named tuples of these fields (they must include
-    ``id`` and the sort key) instead of model instances. Same preconditions as
+    ``columns``: rows are dicts of these fields (they must include ``id``
+    and the sort key) instead of model instances. Same preconditions as
     ``ticket_listing``."""
     now = now or timezone.now()
     base = _filtered(user, ticket_filter)
@@ -216,7 +216,7 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
 
 
 def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
-    return qs if columns is None else qs.values_list(*columns, named=True)
+    return qs if columns is None else qs.values(*columns)
 
 
 def _filtered(user, ticket_filter: TicketFilter) -> QuerySet:
