@@ -15,6 +15,7 @@ from django.db.models import Case, CharField, DateTimeField, F, JSONField, Q, Va
 from django.utils import timezone
 
 from tickets import roles, selectors
+from tickets.id_lists import in_ids
 from tickets.models import Ticket, TicketStatus
 
 from .models import Notification, NotificationKind
@@ -54,7 +55,7 @@ def _params_expression(groups: list[tuple]):
     ticket's (one branch per distinct value, e.g. per deadline for due_soon)."""
     if len(groups) == 1:
         return Value(groups[0][0], output_field=JSONField())
-    return Case(*(When(pk__in=ids, then=Value(params, output_field=JSONField()))
+    return Case(*(When(pk__in=in_ids(ids), then=Value(params, output_field=JSONField()))
                   for params, ids in groups),
                 output_field=JSONField())
 
@@ -75,7 +76,7 @@ def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
     return (
         # One filter() call: both conditions speak of the same membership row.
         Ticket.objects.filter(Q(handler__isnull=True) | Q(**{f"{recipient}_id": F("handler_id")}),
-                              pk__in=ticket_ids, shop__memberships__in=memberships)
+                              pk__in=in_ids(ticket_ids), shop__memberships__in=memberships)
         # Annotated in column order: the SELECT lists annotations in this order.
         .annotate(n_recipient=F(f"{recipient}_id"),
                   n_kind=Value(kind, output_field=CharField()),
@@ -112,8 +113,11 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     None) are the TicketEvents that caused them, for parameters such as a
     rejection reason. Returns how many were created.
 
-    One INSERT ... SELECT whatever the batch size (SQLite: one per few hundred
-    tickets, to stay under its limit on query parameters)."""
+    One INSERT ... SELECT whatever the batch size: the ticket ids are one query
+    parameter (``tickets.id_lists``), and so are those of each CASE branch.
+    (SQLite caps the parameters of a statement: kinds whose parameters differ
+    per ticket, one CASE branch per value, take a statement per few hundred
+    distinct values.)"""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if events is not None and len(events) != len(tickets):
@@ -122,23 +126,13 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
         return 0
     groups = _grouped_params(kind, tickets, events)
     limit = connection.features.max_query_params
-    if limit is None:
-        return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
-                                            _params_expression(groups), now, actor_id))
-    # SQLite: each ticket id is a query parameter in the WHERE, and again in the
-    # CASE when the parameters differ (plus its branch's value), so a big batch
-    # takes a statement per few hundred tickets.
-    size = max(1, (limit - 16) // (1 if len(groups) == 1 else 3))
-    flat = [(index, pk) for index, (_, ids) in enumerate(groups) for pk in ids]
+    # A CASE branch costs two parameters (its ids, its value).
+    size = len(groups) if limit is None else max(1, (limit - 16) // 2)
     created = 0
-    for start in range(0, len(flat), size):
-        part = flat[start:start + size]
-        chunk: dict[int, list[int]] = {}
-        for index, pk in part:
-            chunk.setdefault(index, []).append(pk)
-        params = _params_expression([(groups[index][0], ids) for index, ids in chunk.items()])
-        created += _insert_from(_recipient_rows([pk for _, pk in part], kind, params, now,
-                                                actor_id))
+    for start in range(0, len(groups), size):
+        part = groups[start:start + size]
+        created += _insert_from(_recipient_rows([pk for _, ids in part for pk in ids], kind,
+                                                _params_expression(part), now, actor_id))
     return created
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
@@ -41,6 +42,7 @@ from .errors import (
     TransitionNotAllowed,
 )
 from .evidence import ProcessedImage, process_uploads
+from .id_lists import ids_subquery
 from .models import (
     Evidence,
     Order,
@@ -348,10 +350,23 @@ def _batch_transaction():
 # What the batch paths need of each claimed ticket: the id for the events and
 # notifications, the shop for the recipients, the deadline for a reminder.
 _RETURNED = ("id", "shop", "deadline")
+
+
+@dataclass(frozen=True, slots=True)
+class SweptTicket:
+    """A ticket a sweep batch changed, as its side rows need it: the returned
+    columns (``_RETURNED``), as they are after the UPDATE. Not a model
+    instance: ``Ticket.__init__`` visits every field of the model, and for
+    thousands of rows a batch that cost more than the batch's side-row
+    statements did."""
+
+    pk: int
+    shop_id: int
+    deadline: datetime | None
 _CLAIMED = "sweep_claimed"
 
 
-def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
+def _claim_and_update(queryset, *, limit: int, **values) -> list[SweptTicket]:
     """Claim up to ``limit`` rows of ``queryset``, soonest deadline first, and
     write ``values`` to them, in one statement:
 
@@ -360,8 +375,7 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
         UPDATE ticket SET ... WHERE <queryset> AND id IN (SELECT id FROM claimed)
         RETURNING id, shop_id, deadline
 
-    Returns the tickets it changed (only the returned fields, as they are after
-    the UPDATE, plus ``values``).
+    Returns the tickets it changed, in id order (``SweptTicket``).
     The outer WHERE repeats the claim's conditions, so a row is changed only if
     it still matches once locked; the caller writes events and notifications
     for exactly the returned rows.
@@ -399,20 +413,16 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} RETURNING {columns}", params)
         returned = cursor.fetchall()
-    tickets = []
     # RETURNING comes in no particular order; in id order, the side rows (events,
     # notifications) are written in the same order on every run and database.
-    for row in sorted(returned, key=lambda row: row[_RETURNED.index("id")]):
-        ticket = Ticket(**{
-            field.attname: _converted(value, col, col_converters)
-            for field, col, value, col_converters in zip(fields, cols, row, converters,
-                                                         strict=True)
-        })
-        for name, value in values.items():
-            if not hasattr(value, "resolve_expression"):
-                setattr(ticket, name, value)
-        tickets.append(ticket)
-    return tickets
+    returned.sort(key=lambda row: row[_RETURNED.index("id")])
+    if any(converters):
+        returned = [
+            tuple(_converted(value, col, col_converters)
+                  for col, value, col_converters in zip(cols, row, converters, strict=True))
+            for row in returned
+        ]
+    return [SweptTicket(*row) for row in returned]
 
 
 def _converted(value, expression, converters):
@@ -442,7 +452,7 @@ def time_out_due(now: datetime, *, limit: int) -> int:
     return len(tickets)
 
 
-def _insert_side_rows(kind: str, webhook: str, tickets: list[Ticket], now: datetime, *,
+def _insert_side_rows(kind: str, webhook: str, tickets: list[SweptTicket], now: datetime, *,
                       events_for: Transition | None = None) -> None:
     """The per-ticket rows a sweep batch writes next to its UPDATE, each one
     set-based statement (or a few, on SQLite) whatever the batch size: the
@@ -470,7 +480,7 @@ def _append_events(transition: Transition, ticket_ids: list[int], now: datetime)
         quote(event.get_field(name).column)
         for name in ("ticket", "actor", "kind", "from_status", "to_status", "text", "created_at")
     )
-    placeholders = ", ".join(["%s"] * len(ticket_ids))
+    ids_sql, ids_params = ids_subquery(ticket_ids)
     # Through the field, so the time is stored exactly as the ORM stores it
     # (SQLite compares datetimes as text).
     created_at = event.get_field("created_at").get_db_prep_value(now, connection)
@@ -479,9 +489,9 @@ def _append_events(transition: Transition, ticket_ids: list[int], now: datetime)
             f"INSERT INTO {quote(event.db_table)} ({columns}) "
             f"SELECT {quote(Ticket._meta.pk.column)}, NULL, %s, %s, %s, '', %s "
             f"FROM {quote(Ticket._meta.db_table)} "
-            f"WHERE {quote(Ticket._meta.pk.column)} IN ({placeholders})",
+            f"WHERE {quote(Ticket._meta.pk.column)} IN ({ids_sql})",
             [transition.event.value, from_status, transition.target.value, created_at,
-             *ticket_ids],
+             *ids_params],
         )
 
 
@@ -508,7 +518,5 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
                                     due_soon_sent_for=F("deadline"))
         if not tickets:
             return 0
-        for ticket in tickets:
-            ticket.due_soon_sent_for = ticket.deadline
         _insert_side_rows(NotificationKind.DUE_SOON, WebhookEvent.DUE_SOON, tickets, now)
     return len(tickets)
