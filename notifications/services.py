@@ -6,12 +6,13 @@ transition leaves no notification behind and a committed one has exactly one per
 recipient.
 """
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, DateTimeField, F, JSONField, Q, Value, When
+from django.db.models import CharField, DateTimeField, F, Func, JSONField, Q, Value
 from django.utils import timezone
 
 from tickets import roles, selectors
@@ -50,14 +51,33 @@ def _grouped_params(kind: str, tickets: Sequence, events: Sequence | None) -> li
     return list(groups.values())
 
 
+class _ParamsOfTicket(Func):
+    """Each ticket's parameters, looked up by its id in one JSON object
+    parameter ``{"<id>": params, ...}``. A CASE with a branch per distinct value
+    (a reminder's deadline differs per ticket) made the ORM compile, and the
+    database test, a branch per ticket of the batch."""
+
+    output_field = JSONField()
+
+    def __init__(self, by_id: dict):
+        super().__init__(Value(json.dumps(by_id)), F("pk"))
+
+    def as_sql(self, compiler, connection, **extra):
+        (mapping, mapping_params), (pk, pk_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions())
+        params = [*mapping_params, *pk_params]
+        if connection.vendor == "postgresql":
+            return f"(CAST({mapping} AS jsonb) -> CAST({pk} AS text))", params
+        # SQLite: an object comes out of json_extract as its JSON text.
+        return f"json_extract({mapping}, '$.\"' || {pk} || '\"')", params
+
+
 def _params_expression(groups: list[tuple]):
-    """The ``params`` column: one value for the whole batch, or a CASE choosing each
-    ticket's (one branch per distinct value, e.g. per deadline for due_soon)."""
+    """The ``params`` column: one value for the whole batch, or each ticket's
+    (e.g. a reminder's deadline) from a JSON object keyed by ticket id."""
     if len(groups) == 1:
         return Value(groups[0][0], output_field=JSONField())
-    return Case(*(When(pk__in=in_ids(ids), then=Value(params, output_field=JSONField()))
-                  for params, ids in groups),
-                output_field=JSONField())
+    return _ParamsOfTicket({str(pk): params for params, ids in groups for pk in ids})
 
 
 def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
@@ -114,10 +134,8 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     rejection reason. Returns how many were created.
 
     One INSERT ... SELECT whatever the batch size: the ticket ids are one query
-    parameter (``tickets.id_lists``), and so are those of each CASE branch.
-    (SQLite caps the parameters of a statement: kinds whose parameters differ
-    per ticket, one CASE branch per value, take a statement per few hundred
-    distinct values.)"""
+    parameter (``tickets.id_lists``), and so are the parameters when they
+    differ per ticket."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if events is not None and len(events) != len(tickets):
@@ -125,15 +143,8 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     if not tickets:
         return 0
     groups = _grouped_params(kind, tickets, events)
-    limit = connection.features.max_query_params
-    # A CASE branch costs two parameters (its ids, its value).
-    size = len(groups) if limit is None else max(1, (limit - 16) // 2)
-    created = 0
-    for start in range(0, len(groups), size):
-        part = groups[start:start + size]
-        created += _insert_from(_recipient_rows([pk for _, ids in part for pk in ids], kind,
-                                                _params_expression(part), now, actor_id))
-    return created
+    return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
+                                        _params_expression(groups), now, actor_id))
 
 
 def notify(ticket, kind: str, *, now: datetime, event=None) -> int:
