@@ -6,15 +6,17 @@ transition leaves no notification behind and a committed one has exactly one per
 recipient.
 """
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, DateTimeField, F, JSONField, Q, Value, When
+from django.db.models import CharField, DateTimeField, F, Func, JSONField, Q, Value
 from django.utils import timezone
 
 from tickets import review_queue, roles
+from tickets.id_lists import in_ids
 from tickets.models import Ticket
 
 from .models import Notification, NotificationKind
@@ -49,14 +51,33 @@ def _grouped_params(kind: str, tickets: Sequence, events: Sequence | None) -> li
     return list(groups.values())
 
 
+class _ParamsOfTicket(Func):
+    """Each ticket's parameters, looked up by its id in one JSON object
+    parameter ``{"<id>": params, ...}``. A CASE with a branch per distinct value
+    (a reminder's deadline differs per ticket) made the ORM compile, and the
+    database test, a branch per ticket of the batch."""
+
+    output_field = JSONField()
+
+    def __init__(self, by_id: dict):
+        super().__init__(Value(json.dumps(by_id)), F("pk"))
+
+    def as_sql(self, compiler, connection, **extra):
+        (mapping, mapping_params), (pk, pk_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions())
+        params = [*mapping_params, *pk_params]
+        if connection.vendor == "postgresql":
+            return f"(CAST({mapping} AS jsonb) -> CAST({pk} AS text))", params
+        # SQLite: an object comes out of json_extract as its JSON text.
+        return f"json_extract({mapping}, '$.\"' || {pk} || '\"')", params
+
+
 def _params_expression(groups: list[tuple]):
-    """The ``params`` column: one value for the whole batch, or a CASE choosing each
-    ticket's (one branch per distinct value, e.g. per deadline for due_soon)."""
+    """The ``params`` column: one value for the whole batch, or each ticket's
+    (e.g. a reminder's deadline) from a JSON object keyed by ticket id."""
     if len(groups) == 1:
         return Value(groups[0][0], output_field=JSONField())
-    return Case(*(When(pk__in=ids, then=Value(params, output_field=JSONField()))
-                  for params, ids in groups),
-                output_field=JSONField())
+    return _ParamsOfTicket({str(pk): params for params, ids in groups for pk in ids})
 
 
 def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
@@ -75,7 +96,7 @@ def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
     return (
         # One filter() call: both conditions speak of the same membership row.
         Ticket.objects.filter(Q(handler__isnull=True) | Q(**{f"{recipient}_id": F("handler_id")}),
-                              pk__in=ticket_ids, shop__memberships__in=memberships)
+                              pk__in=in_ids(ticket_ids), shop__memberships__in=memberships)
         # Annotated in column order: the SELECT lists annotations in this order.
         .annotate(n_recipient=F(f"{recipient}_id"),
                   n_kind=Value(kind, output_field=CharField()),
@@ -112,8 +133,9 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     None) are the TicketEvents that caused them, for parameters such as a
     rejection reason. Returns how many were created.
 
-    One INSERT ... SELECT whatever the batch size (SQLite: one per few hundred
-    tickets, to stay under its limit on query parameters)."""
+    One INSERT ... SELECT whatever the batch size: the ticket ids are one query
+    parameter (``tickets.id_lists``), and so are the parameters when they
+    differ per ticket."""
     if kind not in NotificationKind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     if events is not None and len(events) != len(tickets):
@@ -121,25 +143,8 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     if not tickets:
         return 0
     groups = _grouped_params(kind, tickets, events)
-    limit = connection.features.max_query_params
-    if limit is None:
-        return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
-                                            _params_expression(groups), now, actor_id))
-    # SQLite: each ticket id is a query parameter in the WHERE, and again in the
-    # CASE when the parameters differ (plus its branch's value), so a big batch
-    # takes a statement per few hundred tickets.
-    size = max(1, (limit - 16) // (1 if len(groups) == 1 else 3))
-    flat = [(index, pk) for index, (_, ids) in enumerate(groups) for pk in ids]
-    created = 0
-    for start in range(0, len(flat), size):
-        part = flat[start:start + size]
-        chunk: dict[int, list[int]] = {}
-        for index, pk in part:
-            chunk.setdefault(index, []).append(pk)
-        params = _params_expression([(groups[index][0], ids) for index, ids in chunk.items()])
-        created += _insert_from(_recipient_rows([pk for _, pk in part], kind, params, now,
-                                                actor_id))
-    return created
+    return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
+                                        _params_expression(groups), now, actor_id))
 
 
 def notify(ticket, kind: str, *, now: datetime, event=None) -> int:

@@ -48,6 +48,22 @@ def test_bench_sweep_runs_interleaved_rounds_and_ends_with_its_verdict(tmp_path)
     assert output.rstrip().endswith(verdict)
 
 
+def test_bench_sweep_with_an_endpoint_per_shop_writes_one_delivery_per_timeout(tmp_path):
+    output = manage(tmp_path, "bench_sweep", "--tickets", "400", "--overdue", "40",
+                    "--rounds", "1", "--batch-size", "15", "--webhooks")
+    (row,) = [line.split(" | ") for line in output.splitlines()
+              if re.match(r"^\| 1 \| sqlite \|", line)]
+    header = [line.split(" | ") for line in output.splitlines()
+              if line.startswith("| round |")][0]
+    values = dict(zip([cell.strip("| ") for cell in header], [cell.strip("| ") for cell in row],
+                      strict=True))
+    assert int(values["endpoints"]) > 0
+    assert values["events"] == values["deliveries"] == "40"
+    (verdict,) = verdicts(output)
+    assert VERDICT.match(verdict) and "one per shop" in verdict
+    assert output.rstrip().endswith(verdict)
+
+
 def test_bench_export_reports_every_round_and_ends_with_its_verdicts(tmp_path):
     manage(tmp_path, "migrate", "--noinput", "-v", "0")
     output = manage(tmp_path, "bench_export", "--rows", "60", "--repeat", "1",

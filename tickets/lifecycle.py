@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
@@ -41,6 +42,7 @@ from .errors import (
     TransitionNotAllowed,
 )
 from .evidence import ProcessedImage, process_uploads
+from .id_lists import ids_subquery
 from .models import (
     Evidence,
     Order,
@@ -351,10 +353,27 @@ def _batch_transaction():
 # What the batch paths need of each claimed ticket: the id for the events and
 # notifications, the shop for the recipients, the deadline for a reminder.
 _RETURNED = ("id", "shop", "deadline")
+
+
+@dataclass(frozen=True, slots=True)
+class SweptTicket:
+    """A ticket a sweep batch changed, as its side rows need it: the returned
+    columns (``_RETURNED``), as they are after the UPDATE. Not a model
+    instance: ``Ticket.__init__`` visits every field of the model, and for
+    thousands of rows a batch that cost more than the batch's side-row
+    statements did."""
+
+    pk: int
+    shop_id: int
+    deadline: datetime | None
 _CLAIMED = "sweep_claimed"
+_CHANGED = "sweep_changed"
+_RECORDED = "sweep_recorded"
 
 
-def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
+def _claim_and_update(queryset, *, limit: int,
+                      events: tuple[Transition, datetime] | None = None,
+                      **values) -> tuple[list[SweptTicket], bool]:
     """Claim up to ``limit`` rows of ``queryset``, soonest deadline first, and
     write ``values`` to them, in one statement:
 
@@ -363,8 +382,12 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
         UPDATE ticket SET ... WHERE <queryset> AND id IN (SELECT id FROM claimed)
         RETURNING id, shop_id, deadline
 
-    Returns the tickets it changed (only the returned fields, as they are after
-    the UPDATE, plus ``values``).
+    Returns the tickets it changed, in id order (``SweptTicket``), and whether
+    their events were written too: on PostgreSQL, ``events`` (the transition
+    and its time) become a data-modifying CTE of the same statement, reading
+    the changed rows as RETURNING gives them, instead of a statement of their
+    own that looks every ticket up again by id. (SQLite has no INSERT in a
+    CTE: the caller writes them.)
     The outer WHERE repeats the claim's conditions, so a row is changed only if
     it still matches once locked; the caller writes events and notifications
     for exactly the returned rows.
@@ -390,8 +413,6 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
     ).query.chain(UpdateQuery)
     update.add_update_values(values)
     update_sql, update_params = update.get_compiler(connection=connection).as_sql()
-    sql = f"WITH {_CLAIMED} AS MATERIALIZED ({claim_sql}) {update_sql}"
-    params = (*claim_params, *update_params)
     # The ORM's UPDATE has no RETURNING; the statement is the ORM's, the
     # clause is added here (PostgreSQL; SQLite since 3.35).
     fields = [Ticket._meta.get_field(name) for name in _RETURNED]
@@ -399,23 +420,30 @@ def _claim_and_update(queryset, *, limit: int, **values) -> list[Ticket]:
     cols = [field.get_col(Ticket._meta.db_table) for field in fields]
     converters = [connection.ops.get_db_converters(col) + col.get_db_converters(connection)
                   for col in cols]
+    recorded = events is not None and connection.vendor == "postgresql"
+    if recorded:
+        events_sql, events_params = _events_sql(*events, source=_CHANGED)
+        sql = (f"WITH {_CLAIMED} AS MATERIALIZED ({claim_sql}), "
+               f"{_CHANGED} AS ({update_sql} RETURNING {columns}), "
+               f"{_RECORDED} AS ({events_sql}) "
+               f"SELECT {columns} FROM {_CHANGED}")
+        params = (*claim_params, *update_params, *events_params)
+    else:
+        sql = f"WITH {_CLAIMED} AS MATERIALIZED ({claim_sql}) {update_sql} RETURNING {columns}"
+        params = (*claim_params, *update_params)
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {columns}", params)
+        cursor.execute(sql, params)
         returned = cursor.fetchall()
-    tickets = []
     # RETURNING comes in no particular order; in id order, the side rows (events,
     # notifications) are written in the same order on every run and database.
-    for row in sorted(returned, key=lambda row: row[_RETURNED.index("id")]):
-        ticket = Ticket(**{
-            field.attname: _converted(value, col, col_converters)
-            for field, col, value, col_converters in zip(fields, cols, row, converters,
-                                                         strict=True)
-        })
-        for name, value in values.items():
-            if not hasattr(value, "resolve_expression"):
-                setattr(ticket, name, value)
-        tickets.append(ticket)
-    return tickets
+    returned.sort(key=lambda row: row[_RETURNED.index("id")])
+    if any(converters):
+        returned = [
+            tuple(_converted(value, col, col_converters)
+                  for col, value, col_converters in zip(cols, row, converters, strict=True))
+            for row in returned
+        ]
+    return [SweptTicket(*row) for row in returned], recorded
 
 
 def _converted(value, expression, converters):
@@ -436,16 +464,17 @@ def time_out_due(now: datetime, *, limit: int) -> int:
     transition = TRANSITIONS[Action.TIME_OUT]
     with _batch_transaction():
         # No deadline to set (time-out never enters pending), so no service type.
-        tickets = _claim_and_update(Ticket.objects.due(now), limit=limit,
-                                    **transition.moved_fields(now))
+        tickets, recorded = _claim_and_update(Ticket.objects.due(now), limit=limit,
+                                              events=(transition, now),
+                                              **transition.moved_fields(now))
         if not tickets:
             return 0
         _insert_side_rows(transition.notification, transition.webhook, tickets, now,
-                          events_for=transition)
+                          events_for=None if recorded else transition)
     return len(tickets)
 
 
-def _insert_side_rows(kind: str, webhook: str, tickets: list[Ticket], now: datetime, *,
+def _insert_side_rows(kind: str, webhook: str, tickets: list[SweptTicket], now: datetime, *,
                       events_for: Transition | None = None) -> None:
     """The per-ticket rows a sweep batch writes next to its UPDATE, each one
     set-based statement (or a few, on SQLite) whatever the batch size: the
@@ -459,10 +488,11 @@ def _insert_side_rows(kind: str, webhook: str, tickets: list[Ticket], now: datet
     outbox.record(webhook, tickets, now=now)
 
 
-def _append_events(transition: Transition, ticket_ids: list[int], now: datetime) -> None:
-    """One TicketEvent per ticket, as the single-ticket path writes it for a
-    transition by the platform (no actor, no text), copied by the
-    database in one INSERT ... SELECT. ``bulk_create`` builds and adapts every
+def _events_sql(transition: Transition, now: datetime, source: str) -> tuple[str, list]:
+    """``INSERT INTO ticketevent ... SELECT ... FROM <source>``: one TicketEvent
+    per ticket id of ``source`` (rows with the tickets' id as ``id``), as the
+    single-ticket path writes it for a transition by the platform (no actor, no
+    text), copied by the database. ``bulk_create`` builds and adapts every
     value in Python and was the largest cost of the sweep (about a third of its
     CPU time in bench_sweep); the ORM has no INSERT ... SELECT, hence the SQL."""
     # Every claimed ticket left the one status the batch claims from.
@@ -473,19 +503,24 @@ def _append_events(transition: Transition, ticket_ids: list[int], now: datetime)
         quote(event.get_field(name).column)
         for name in ("ticket", "actor", "kind", "from_status", "to_status", "text", "created_at")
     )
-    placeholders = ", ".join(["%s"] * len(ticket_ids))
     # Through the field, so the time is stored exactly as the ORM stores it
     # (SQLite compares datetimes as text).
     created_at = event.get_field("created_at").get_db_prep_value(now, connection)
+    pk = quote(Ticket._meta.pk.column)
+    return (f"INSERT INTO {quote(event.db_table)} ({columns}) "
+            f"SELECT {pk}, NULL, %s, %s, %s, '', %s FROM {source} ORDER BY {pk}",
+            [transition.event.value, from_status, transition.target.value, created_at])
+
+
+def _append_events(transition: Transition, ticket_ids: list[int], now: datetime) -> None:
+    """The events of ``ticket_ids``, one statement (``_events_sql``)."""
+    pk = connection.ops.quote_name(Ticket._meta.pk.column)
+    ids_sql, ids_params = ids_subquery(ticket_ids)
+    sql, params = _events_sql(
+        transition, now,
+        f"{connection.ops.quote_name(Ticket._meta.db_table)} WHERE {pk} IN ({ids_sql})")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(event.db_table)} ({columns}) "
-            f"SELECT {quote(Ticket._meta.pk.column)}, NULL, %s, %s, %s, '', %s "
-            f"FROM {quote(Ticket._meta.db_table)} "
-            f"WHERE {quote(Ticket._meta.pk.column)} IN ({placeholders})",
-            [transition.event.value, from_status, transition.target.value, created_at,
-             *ticket_ids],
-        )
+        cursor.execute(sql, [*params, *ids_params])
 
 
 def due_soon(now: datetime, window: timedelta):
@@ -507,11 +542,9 @@ def warn_due_soon(now: datetime, *, limit: int, window: timedelta) -> int:
     transitions only. The notification itself is the record."""
     with _batch_transaction():
         # Compare-and-set: only rows still without a reminder for this deadline.
-        tickets = _claim_and_update(due_soon(now, window), limit=limit,
-                                    due_soon_sent_for=F("deadline"))
+        tickets, _ = _claim_and_update(due_soon(now, window), limit=limit,
+                                       due_soon_sent_for=F("deadline"))
         if not tickets:
             return 0
-        for ticket in tickets:
-            ticket.due_soon_sent_for = ticket.deadline
         _insert_side_rows(NotificationKind.DUE_SOON, WebhookEvent.DUE_SOON, tickets, now)
     return len(tickets)

@@ -5,8 +5,8 @@ that causes them, handed to Celery once that transaction commits.
 sweep (a batch) inside their durable transaction, like the notifications: a
 rolled-back transition leaves no delivery, a committed one has exactly one per
 endpoint that subscribes to the event and may see the ticket. It is one
-``INSERT ... SELECT`` whatever the number of tickets and endpoints (SQLite:
-one per few hundred tickets), so a sweep batch pays one statement.
+``INSERT ... SELECT`` whatever the number of tickets and endpoints (the ids
+are one parameter, ``tickets.id_lists``), so a sweep batch pays one statement.
 
 Sending starts on commit (``publish``). If the broker is down then, the rows
 are still there, due now: the periodic retry pass (``webhooks.tasks``) sends
@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from tickets import roles
+from tickets.id_lists import ids_subquery
 from tickets.models import Ticket
 from tickets.roles import Role
 
@@ -80,17 +81,17 @@ def _insert(event_type: str, ticket_ids: Sequence[int], now: datetime) -> list[i
     at = delivery.get_field("created_at").get_db_prep_value(now, connection)
     e_owner, e_id = f"e.{column(endpoint, 'owner')}", f"e.{column(endpoint, 'id')}"
     t_id, t_shop = f"t.{column(ticket, 'id')}", f"t.{column(ticket, 'shop')}"
-    placeholders = ", ".join(["%s"] * len(ticket_ids))
+    ids_sql, ids_params = ids_subquery(ticket_ids)
     sql = (
         f"INSERT INTO {quote(delivery.db_table)} ({columns}) "
         f"SELECT {e_id}, {t_id}, {_random_uuid_sql()}, %s, '', %s, 0, %s, '', '', %s "
         f"FROM {quote(ticket.db_table)} t, {quote(endpoint.db_table)} e "
-        f"WHERE {t_id} IN ({placeholders}) AND {e_id} IN ({subscribed}) "
+        f"WHERE {t_id} IN ({ids_sql}) AND {e_id} IN ({subscribed}) "
         f"AND ({e_owner} IN ({everyone}) OR ({e_owner}, {t_shop}) IN ({merchants})) "
         f"ORDER BY {t_id}, {e_id} "
         f"RETURNING {quote(delivery.pk.column)}"
     )
-    params = [event_type, DeliveryStatus.PENDING.value, at, at, *ticket_ids,
+    params = [event_type, DeliveryStatus.PENDING.value, at, at, *ids_params,
               *subscribed_params, *everyone_params, *merchants_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -102,12 +103,7 @@ def record(event_type: str, tickets: Sequence[Ticket], *, now: datetime) -> int:
     transaction, and send them once it commits. Returns how many rows."""
     if not tickets:
         return 0
-    ids = [ticket.pk for ticket in tickets]
-    limit = connection.features.max_query_params
-    size = len(ids) if limit is None else max(1, limit - 32)
-    created = []
-    for start in range(0, len(ids), size):
-        created += _insert(event_type, ids[start:start + size], now)
+    created = _insert(event_type, [ticket.pk for ticket in tickets], now)
     if created:
         transaction.on_commit(partial(publish, created))
     return len(created)

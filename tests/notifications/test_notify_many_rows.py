@@ -55,8 +55,9 @@ def expected(tickets, staff, kind, params_of):
 
 @pytest.fixture(params=[None, 40], ids=["one_statement", "split_statements"])
 def query_params_limit(request, monkeypatch):
-    """None: as on PostgreSQL. 40: force the SQLite-style split into several
-    statements (a CASE needs three parameters per ticket) on any database."""
+    """None: as on PostgreSQL. 40: a cap on query parameters far below the
+    batch's tickets (SQLite has one) changes nothing: the ticket ids and their
+    parameters are one query parameter each."""
     monkeypatch.setattr(connection.features, "max_query_params", request.param)
     return request.param
 

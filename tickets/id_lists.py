@@ -1,0 +1,34 @@
+"""A list of ids as one query parameter, for the set-based statements of the
+deadline sweep (its events, notifications and webhook deliveries).
+
+``WHERE id IN (%s, %s, ...)`` with a placeholder per id makes Python build,
+adapt and send thousands of parameters per statement (the ORM resolves each
+value of an ``__in`` lookup on its own), and SQLite's cap on parameters split
+a batch into several statements. An array (PostgreSQL) or a JSON list
+(SQLite's ``json_each``) is one parameter whatever the number of ids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+
+def ids_subquery(ids: Sequence[int]) -> tuple[str, list]:
+    """``(sql, params)`` of a subquery whose rows are ``ids``, for
+    ``column IN (<sql>)``. Other databases: the usual placeholder per id."""
+    ids = [int(pk) for pk in ids]
+    if connection.vendor == "postgresql":
+        return "SELECT unnest(%s::bigint[])", [ids]
+    if connection.vendor == "sqlite":
+        return "SELECT value FROM json_each(%s)", [json.dumps(ids)]
+    return "VALUES " + ", ".join(["(%s)"] * len(ids)), ids
+
+
+def in_ids(ids: Sequence[int]) -> RawSQL:
+    """For the ORM: ``filter(pk__in=in_ids(ids))``."""
+    sql, params = ids_subquery(ids)
+    return RawSQL(sql, params)
