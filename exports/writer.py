@@ -14,7 +14,7 @@ string cell).
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import IO
 
 from django.db.models import CharField, DateTimeField, F, Func, Value
@@ -217,9 +217,31 @@ def _local_time(datetimes: str) -> Callable:
     if datetimes == UTC_TEXT:
         parse, from_utc = datetime.fromisoformat, shop_zone.fromutc
 
-        def from_text(text: str) -> datetime:
+        def exact(moment: datetime) -> datetime:
             # fromutc is what astimezone calls; it wants the zone attached.
-            return from_utc(parse(text).replace(tzinfo=shop_zone)).replace(tzinfo=None)
+            return from_utc(moment.replace(tzinfo=shop_zone)).replace(tzinfo=None)
+
+        def offset_of(hour: str) -> timedelta | None:
+            """The zone's offset from UTC throughout the UTC hour ``hour`` (the
+            text's first 13 characters), or None when it changes within it."""
+            start = parse(hour + ":00:00")
+            offset = exact(start) - start
+            end = start + timedelta(hours=1) - timedelta(microseconds=1)
+            return offset if exact(end) - end == offset else None
+
+        offsets: dict[str, timedelta | None] = {}
+
+        def from_text(text: str) -> datetime:
+            # Most of an export's times fall in hours already seen: one dict
+            # look-up and an addition instead of a time-zone conversion each
+            # (the same wall time; a conversion cost four times the look-up).
+            hour = text[:13]
+            try:
+                offset = offsets[hour]
+            except KeyError:
+                offset = offsets[hour] = offset_of(hour)
+            moment = parse(text)
+            return exact(moment) if offset is None else moment + offset
 
         return from_text
     return lambda moment: moment.astimezone(shop_zone).replace(tzinfo=None)

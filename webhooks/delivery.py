@@ -1,13 +1,17 @@
 """Sending deliveries: claim, render, sign, send, record the outcome.
 
-A row is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers never
-take the same row; SQLite serialises the claim instead) and leased: its
-``leased_until`` is set past the longest a send can take, and committed before
-the request goes out, so no row lock is held during network I/O. A worker that
-dies mid-send never writes back; once the lease lapses the periodic retry pass
-(``send_due``) sends the row again. Outcomes are written by compare-and-set on
-``(id, attempts)``: a worker whose lease lapsed and was taken over cannot
-overwrite the newer attempt.
+A worker takes a chunk of rows at a time (``webhooks.tasks.SEND_CHUNK``), and
+its database work is per chunk, not per delivery: one transaction claims the
+rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (two workers never take the
+same row; SQLite serialises the claim instead), leases them (``leased_until``
+past the longest that sending all of them can take) and keeps the bodies of
+first attempts; it commits before any request goes out, so no row lock is
+held during network I/O. The rows are then sent one after another and their
+outcomes written together. A worker that dies mid-chunk never writes back;
+once the lease lapses the periodic retry pass (``due_ids``) sends the rows
+again. Outcomes are written by compare-and-set on ``(id, attempts)``: a
+worker whose lease lapsed and was taken over cannot overwrite the newer
+attempt.
 
 Retries: a non-2xx answer, a timeout or a connection error is tried again after
 1, 3, 9, ... 729 minutes (times a random 0.8-1.2, so receivers that came back
@@ -52,10 +56,11 @@ BODY_LOG_CHARS = 2000
 USER_AGENT = "ServiceDesk-Webhooks/1"
 
 
-def lease_length() -> timedelta:
-    """Longer than any one send can take: connect, TLS and the answer each
-    bounded by the timeout, plus room for the bookkeeping around them."""
-    return timedelta(seconds=4 * settings.WEBHOOK_TIMEOUT_SECONDS + 10)
+def lease_length(deliveries: int = 1) -> timedelta:
+    """Longer than sending ``deliveries`` one after another can take: connect,
+    TLS and the answer each bounded by the timeout, plus room for the
+    bookkeeping around them."""
+    return deliveries * timedelta(seconds=4 * settings.WEBHOOK_TIMEOUT_SECONDS + 10)
 
 
 def retry_delay(attempts: int, *, rng: random.Random | None = None) -> timedelta:
@@ -70,20 +75,74 @@ def _due(now: datetime):
         status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
 
 
+def _column(name: str) -> str:
+    return connection.ops.quote_name(Delivery._meta.get_field(name).column)
+
+
+def _db_value(name: str, value):
+    return Delivery._meta.get_field(name).get_db_prep_value(value, connection)
+
+
+def _update_each(assignments: str, rows: list[tuple]) -> None:
+    """``UPDATE ... SET <assignments> WHERE id = %s`` once per row of
+    parameters (the id last), as one ``executemany``. The rows of a chunk
+    each get their own values (bodies, durations, times); the ORM would
+    write that as a CASE per column, whose building cost more than a send.
+    ``assignments`` name columns as they are in the table."""
+    sql = (f"UPDATE {connection.ops.quote_name(Delivery._meta.db_table)} SET {assignments} "
+           f"WHERE {_column('id')} = %s")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def claim(delivery_id: int, *, now: datetime) -> Delivery | None:
     """Take the delivery for one attempt, or None when it is not due, already
-    done, or leased by another worker."""
+    done, leased by another worker, or given up (see ``claim_all``)."""
+    claimed = claim_all([delivery_id], now=now)
+    return claimed[0] if claimed else None
+
+
+def claim_all(delivery_ids: list[int], *, now: datetime) -> list[Delivery]:
+    """Take those of the deliveries that are due for one attempt each, in one
+    transaction: the rows are locked (skipping rows another worker holds),
+    leased for as long as sending all of them may take, and a first attempt's
+    body is rendered and kept, so every later attempt sends the same bytes.
+    Rows whose endpoint was switched off, or whose ticket the owner may no
+    longer see, are given up here. Returns the rows to send, in the order
+    asked for."""
     with transaction.atomic():
-        rows = _due(now).filter(pk=delivery_id).select_related("endpoint")
+        rows = _due(now).filter(pk__in=delivery_ids).select_related("endpoint")
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
-        delivery = rows.first()
-        if delivery is None:
-            return None
+        rows = list(rows)
+        if not rows:
+            return []
+        first = [d for d in rows if not d.payload and d.endpoint.is_active]
+        bodies = payloads.render_all(first) if first else {}
+        given_up = {d.pk: "endpoint disabled" for d in rows if not d.endpoint.is_active}
+        given_up.update((pk, "ticket not visible to the endpoint's owner")
+                        for pk, body in bodies.items() if body is None)
+        bodies = {pk: body for pk, body in bodies.items() if body is not None}
+        attempts, payload = _column("attempts"), _column("payload")
+        leased_until = _db_value("leased_until", now + lease_length(len(rows)))
+        _update_each(f"{attempts} = {attempts} + 1, {_column('leased_until')} = %s, "
+                     f"{payload} = COALESCE(%s, {payload})",
+                     [(leased_until, bodies.get(d.pk), d.pk) for d in rows])
+        if given_up:
+            _update_each(", ".join(f"{_column(name)} = %s" for name in (
+                "status", "next_attempt_at", "leased_until", "last_error", "finished_at")),
+                [(DeliveryStatus.FAILED.value, None, None, reason,
+                  _db_value("finished_at", timezone.now()), pk)
+                 for pk, reason in given_up.items()])
+    order = {pk: index for index, pk in enumerate(delivery_ids)}
+    claimed = []
+    for delivery in sorted(rows, key=lambda d: order[d.pk]):
         delivery.attempts += 1
-        delivery.leased_until = now + lease_length()
-        delivery.save(update_fields=["attempts", "leased_until"])
-    return delivery
+        if delivery.pk in given_up:
+            continue
+        delivery.payload = bodies.get(delivery.pk, delivery.payload)
+        claimed.append(delivery)
+    return claimed
 
 
 @dataclass(frozen=True)
@@ -93,6 +152,8 @@ class Outcome:
     error: str = ""
     response_body: str = ""
     duration_ms: int | None = None
+    # When the answer (or the failure) came.
+    finished_at: datetime | None = None
 
 
 def _post(delivery: Delivery, body: bytes) -> Outcome:
@@ -108,41 +169,53 @@ def _post(delivery: Delivery, body: bytes) -> Outcome:
         response = shared_client().post(delivery.endpoint.url, content=body, headers=headers,
                                         timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
     except httpx.TimeoutException:
-        return Outcome(False, error="timeout", duration_ms=_ms_since(started))
+        return Outcome(False, error="timeout", duration_ms=_ms_since(started),
+                       finished_at=timezone.now())
     except httpx.HTTPError as error:
         return Outcome(False, error=f"{type(error).__name__}: {error}"[:300],
-                       duration_ms=_ms_since(started))
+                       duration_ms=_ms_since(started), finished_at=timezone.now())
     ok = 200 <= response.status_code < 300
     return Outcome(ok, status_code=response.status_code,
                    error="" if ok else f"HTTP {response.status_code}",
                    response_body=response.text[:BODY_LOG_CHARS],
-                   duration_ms=_ms_since(started))
+                   duration_ms=_ms_since(started), finished_at=timezone.now())
 
 
 def _ms_since(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-def attempt(delivery: Delivery) -> Outcome | None:
-    """One attempt of a claimed delivery, its outcome recorded. None when the
-    row was given up without sending (endpoint off, ticket out of sight) or
-    taken over meanwhile."""
-    endpoint = delivery.endpoint
-    if not endpoint.is_active:
-        _give_up(delivery, "endpoint disabled")
-        return None
-    if not delivery.payload:
-        try:
-            delivery.payload = payloads.render(delivery)
-        except payloads.NotVisible:
-            _give_up(delivery, "ticket not visible to the endpoint's owner")
-            return None
-        # Kept, so every later attempt sends the same bytes.
-        Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
-            payload=delivery.payload)
-    outcome = _post(delivery, delivery.payload.encode())
-    _record(delivery, outcome, now=timezone.now())
-    return outcome
+def send_all(delivery_ids: list[int], *, now: datetime | None = None) -> dict[int, Outcome]:
+    """Claim the deliveries and attempt each one, one after another, over the
+    worker's one client (its connections stay open between deliveries).
+    Returns the outcome of each delivery that was this call's to send.
+
+    Outcomes are written a chunk at a time (a successful send is marked
+    delivered once its 2xx came; a worker dying before that write sends it
+    again after the lease: at least once). A failure is written at once,
+    with what came before it, so failures in a row are counted in order and
+    an endpoint switched off by one is not sent the rest of the chunk."""
+    claimed = claim_all(delivery_ids, now=now or timezone.now())
+    outcomes: dict[int, Outcome] = {}
+    unwritten: list[tuple[Delivery, Outcome]] = []
+    switched_off: set[int] = set()
+    for delivery in claimed:
+        if delivery.endpoint_id in switched_off:
+            _give_up(delivery, "endpoint disabled")
+            continue
+        outcome = outcomes[delivery.pk] = _post(delivery, delivery.payload.encode())
+        unwritten.append((delivery, outcome))
+        if not outcome.ok:
+            switched_off |= _record_all(unwritten, now=outcome.finished_at)
+            unwritten = []
+    if unwritten:
+        _record_all(unwritten, now=timezone.now())
+    return outcomes
+
+
+def send(delivery_id: int, *, now: datetime | None = None) -> Outcome | None:
+    """Claim and attempt one delivery. None when it was not this call's to send."""
+    return send_all([delivery_id], now=now).get(delivery_id)
 
 
 def _give_up(delivery: Delivery, reason: str) -> None:
@@ -152,31 +225,76 @@ def _give_up(delivery: Delivery, reason: str) -> None:
 
 
 def _record(delivery: Delivery, outcome: Outcome, *, now: datetime) -> None:
-    fields = {"last_status_code": outcome.status_code, "last_error": outcome.error,
-              "response_body": outcome.response_body, "duration_ms": outcome.duration_ms,
-              "leased_until": None}
-    retry_at = None if outcome.ok else now + retry_delay(delivery.attempts)
+    _record_all([(delivery, outcome)], now=now)
+
+
+# What an attempt's outcome writes, in this order (``_outcome_fields``).
+OUTCOME_FIELDS = ("status", "next_attempt_at", "finished_at", "last_status_code", "last_error",
+                  "response_body", "duration_ms")
+
+
+def _outcome_fields(delivery: Delivery, outcome: Outcome, now: datetime) -> dict:
+    """The row's new values after an attempt: delivered, failed for good, or
+    due again after the backoff."""
+    finished_at = outcome.finished_at or now
+    retry_at = None if outcome.ok else finished_at + retry_delay(delivery.attempts)
     if outcome.ok:
-        fields.update(status=DeliveryStatus.DELIVERED, next_attempt_at=None, finished_at=now)
+        status, next_attempt_at = DeliveryStatus.DELIVERED, None
     elif (delivery.type == WebhookEvent.PING or delivery.attempts >= MAX_ATTEMPTS
           or retry_at > delivery.created_at + GIVE_UP_AFTER):
-        fields.update(status=DeliveryStatus.FAILED, next_attempt_at=None, finished_at=now)
+        status, next_attempt_at = DeliveryStatus.FAILED, None
     else:
-        fields.update(next_attempt_at=retry_at)
+        status, next_attempt_at, finished_at = DeliveryStatus.PENDING, retry_at, None
+    return {"status": status.value, "next_attempt_at": next_attempt_at,
+            "finished_at": finished_at, "last_status_code": outcome.status_code,
+            "last_error": outcome.error, "response_body": outcome.response_body,
+            "duration_ms": outcome.duration_ms}
+
+
+def _record_all(sent: list[tuple[Delivery, Outcome]], *, now: datetime) -> set[int]:
+    """Write the outcomes of attempts, in the order they were made, in one
+    transaction: each row only if it is still the attempt that was made (a
+    worker whose lease lapsed and was taken over cannot overwrite the newer
+    attempt). Then count the endpoints' failures in a row. Returns the
+    endpoints this switched off."""
     with transaction.atomic():
-        written = Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts,
-                                          status=DeliveryStatus.PENDING).update(**fields)
-        if not written or delivery.type == WebhookEvent.PING:
-            return
-        endpoints = Endpoint.objects.filter(pk=delivery.endpoint_id)
-        if outcome.ok:
-            endpoints.exclude(consecutive_failures=0).update(consecutive_failures=0)
-            return
-        endpoints.update(consecutive_failures=F("consecutive_failures") + 1)
-        _disable_if_failing(delivery, now=now)
+        current = dict(Delivery.objects.select_for_update()
+                       .filter(pk__in=[d.pk for d, _ in sent], status=DeliveryStatus.PENDING)
+                       .values_list("pk", "attempts"))
+        written = [(d, o) for d, o in sent if current.get(d.pk) == d.attempts]
+        if not written:
+            return set()
+        _update_each(
+            ", ".join(f"{_column(name)} = %s" for name in OUTCOME_FIELDS)
+            + f", {_column('leased_until')} = NULL",
+            [(*(_db_value(name, value) for name, value in _outcome_fields(d, o, now).items()),
+              d.pk) for d, o in written])
+        return _count_failures([(d, o) for d, o in written if d.type != WebhookEvent.PING],
+                               now=now)
 
 
-def _disable_if_failing(delivery: Delivery, *, now: datetime) -> None:
+def _count_failures(written: list[tuple[Delivery, Outcome]], *, now: datetime) -> set[int]:
+    """Per endpoint: a success starts its failures in a row afresh, each failure
+    adds one. Returns the endpoints switched off."""
+    tally: dict[int, tuple[bool, int, Delivery]] = {}
+    for delivery, outcome in written:
+        restarted, failures, _last = tally.get(delivery.endpoint_id, (False, 0, delivery))
+        tally[delivery.endpoint_id] = (True, 0, delivery) if outcome.ok else \
+            (restarted, failures + 1, delivery)
+    switched_off = set()
+    for endpoint_id, (restarted, failures, last) in tally.items():
+        endpoints = Endpoint.objects.filter(pk=endpoint_id)
+        if restarted:
+            endpoints.exclude(consecutive_failures=failures).update(
+                consecutive_failures=failures)
+        elif failures:
+            endpoints.update(consecutive_failures=F("consecutive_failures") + failures)
+        if failures and _disable_if_failing(last, now=now):
+            switched_off.add(endpoint_id)
+    return switched_off
+
+
+def _disable_if_failing(delivery: Delivery, *, now: datetime) -> bool:
     """Switch the endpoint off once its failures in a row reach the limit, and
     tell its owner, once (compare-and-set on is_active)."""
     switched = Endpoint.objects.filter(
@@ -191,15 +309,7 @@ def _disable_if_failing(delivery: Delivery, *, now: datetime) -> None:
                     now=now)
         logger.warning("webhook endpoint %s disabled after %s failed attempts in a row",
                        endpoint.pk, settings.WEBHOOK_DISABLE_AFTER_FAILURES)
-
-
-def send(delivery_id: int, *, now: datetime | None = None) -> Outcome | None:
-    """Claim and attempt one delivery (the Celery task's body). None when it
-    was not this call's to send."""
-    delivery = claim(delivery_id, now=now or timezone.now())
-    if delivery is None:
-        return None
-    return attempt(delivery)
+    return bool(switched)
 
 
 def due_ids(*, now: datetime, limit: int) -> list[int]:

@@ -20,16 +20,16 @@ SEND_CHUNK = 10
 
 @shared_task(name="webhooks.tasks.send_deliveries", ignore_result=True)
 def send_deliveries(delivery_ids: list[int]) -> None:
-    """Up to SEND_CHUNK deliveries: one attempt each, here (a delivery that is
-    not due any more, already sent or leased by a worker sending it, is
-    skipped). More: split into messages of SEND_CHUNK for the workers, so a
-    sweep batch's commit publishes a few messages, not thousands."""
+    """Up to SEND_CHUNK deliveries: one attempt each, here, claimed and
+    recorded together (a delivery that is not due any more, already sent or
+    leased by a worker sending it, is skipped). More: split into messages of
+    SEND_CHUNK for the workers, so a sweep batch's commit publishes a few
+    messages, not thousands."""
     if len(delivery_ids) > SEND_CHUNK:
         for start in range(0, len(delivery_ids), SEND_CHUNK):
             send_deliveries.delay(delivery_ids[start:start + SEND_CHUNK])
         return
-    for delivery_id in delivery_ids:
-        delivery.send(delivery_id)
+    delivery.send_all(delivery_ids)
 
 
 @shared_task(name="webhooks.tasks.send_due_deliveries", ignore_result=True)
