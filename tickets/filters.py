@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .models import EventKind, Resolution, ServiceType, Shop, Ticket, TicketEvent, TicketStatus
+from .widget_html import FilterFormRenderer
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -137,6 +138,12 @@ class EventAfterFilter(TimeBoundFilter):
 NUMBER_INPUT = forms.TextInput(attrs={"autocomplete": "off"})
 
 
+class TicketFilterForm(forms.Form):
+    # Shown on every list page: its widgets are written without templates
+    # (tickets.widget_html), the same HTML for a fraction of the time.
+    default_renderer = FilterFormRenderer()
+
+
 class TicketFilter(django_filters.FilterSet):
     """The widgets and empty labels here are the filter form's whole presentation:
     the list page and the export page render this form through one template
@@ -193,6 +200,7 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
+        form = TicketFilterForm
         fields = ["status", "order_number", "number", "service_type", "created_after",
                   "created_before", "shop", "rejected_before", "resolution", "closed_after",
                   "closed_before", "first_replied_after", "replied_after", "rejected_after",
