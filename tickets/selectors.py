@@ -159,13 +159,16 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     order = list_order(tab)
     page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before),
                                user=user, now=now),
-                       key=order.key, descending=order.descending, after=after, before=before)
+                       key=order.key, descending=order.descending, after=after, before=before,
+                       row_values=tab == MINE)
     counted = {status: status_filter.filter(base, status) for status in TicketStatus.values}
     counted[DUE_SOON] = _due_soon(base, now, user)
     # Only merchants have tickets assigned to them: nobody else gets the tab.
     if roles.is_merchant(user):
         counted[MINE] = _mine(base, user)
-    remembered = _count_keys(base, counted, user)
+    # "Assigned to me" is the reader's own: remembered per reader.
+    remembered = {**count_keys(base, [tab for tab in counted if tab != MINE]),
+                  **count_keys(base, [MINE] if MINE in counted else [], reader=user)}
     counts: dict[str, int | None] = {MINE: None,
                                      **capped_counts(counted, remembered=remembered)}
     # "All" is the sum of the three, so it costs no count of its own; when a
@@ -192,6 +195,8 @@ def _due_soon(base: QuerySet, now: datetime, user) -> QuerySet:
 
 
 def _mine(base: QuerySet, user) -> QuerySet:
+    # Its pages after a cursor compare (deadline, id) as one row value
+    # (pagination.keyset_page's row_values): the same index range, read in order.
     # Pending is spelled "deadline IS NOT NULL" (the same rows: a database
     # constraint) so the condition is exactly ticket_handler_deadline's. With
     # status = 'pending' as well, PostgreSQL multiplies the selectivities of
@@ -225,7 +230,8 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
     order = list_order(tab)
     return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
                                         user=user, now=now), columns),
-                       key=order.key, descending=order.descending, after=after, size=size)
+                       key=order.key, descending=order.descending, after=after, size=size,
+                       row_values=tab == MINE)
 
 
 def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
@@ -261,18 +267,20 @@ def capped_count(qs: QuerySet) -> int:
     return capped_counts({"rows": qs})["rows"]
 
 
-def _count_keys(base: QuerySet, counted: Mapping[str, QuerySet], user) -> dict[str, str]:
-    """Cache keys for the tab counts of ``counted`` (tab -> queryset): the
-    scope-and-filter query ``base`` as compiled (its SQL names the shop and
-    every filter value), the tab, the reader for "assigned to me", and the
-    cap. Empty when ``base`` selects nothing (no role): nothing to remember."""
+def count_keys(base: QuerySet, names, *, reader=None) -> dict[str, str]:
+    """Cache keys for capped counts over ``base`` (``capped_counts``'
+    ``remembered``): the scope-and-filter query as compiled (its SQL names
+    the shop and every filter value), each name (the tab), and the cap; with
+    ``reader``, their id too (a count of what is theirs). Empty when
+    ``base`` selects nothing (no role): nothing to remember."""
     try:
         sql, params = base.query.get_compiler(using=base.db).as_sql()
     except EmptyResultSet:
         return {}
     scope = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()[:32]
     key = f"{CAPPED_COUNT_KEY_PREFIX}:{COUNT_CAP}:{scope}"
-    return {tab: f"{key}:{tab}:{user.pk}" if tab == MINE else f"{key}:{tab}" for tab in counted}
+    suffix = f":{reader.pk}" if reader is not None else ""
+    return {name: f"{key}:{name}{suffix}" for name in names}
 
 
 def capped_counts(querysets: Mapping[str, QuerySet], *,

@@ -89,6 +89,25 @@ def test_next_and_prev_cursors_walk_the_tab(merchant, make_ticket):
     assert numbers(back.page) == numbers(first.page)
 
 
+def test_the_assigned_to_me_tab_walks_forward_and_back_through_equal_deadlines(
+        merchant, make_ticket):
+    """Its cursors compare (deadline, id) as one row value: tickets sharing a
+    deadline are neither skipped nor repeated at a page's edge."""
+    start = timezone.now() - dt.timedelta(hours=1)
+    # Three at a time share a creation time, so a deadline.
+    tickets = [make_ticket(now=start + dt.timedelta(minutes=i // 3))
+               for i in range(2 * PAGE_SIZE + 5)]
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(handler=merchant)
+    make_ticket()  # nobody's: not in the tab
+    pages = [listing(merchant, tab=selectors.MINE)]
+    while pages[-1].page.next_cursor:
+        pages.append(listing(merchant, tab=selectors.MINE, after=pages[-1].page.next_cursor))
+    walked = [number for result in pages for number in numbers(result.page)]
+    assert walked == [t.number for t in sorted(tickets, key=lambda t: (t.deadline, t.pk))]
+    back = listing(merchant, tab=selectors.MINE, before=pages[2].page.prev_cursor)
+    assert numbers(back.page) == numbers(pages[1].page)
+
+
 def test_a_broken_cursor_raises_invalid_cursor(merchant):
     with pytest.raises(InvalidCursor):
         listing(merchant, tab=selectors.ALL, after="nonsense")
