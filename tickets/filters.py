@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from .models import EventKind, Resolution, ServiceType, Shop, Ticket, TicketEvent, TicketStatus
-from .widget_html import FilterFormRenderer
+from .widget_html import QUICK_RENDERER
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -140,8 +140,8 @@ NUMBER_INPUT = forms.TextInput(attrs={"autocomplete": "off"})
 
 class TicketFilterForm(forms.Form):
     # Shown on every list page: its widgets are written without templates
-    # (tickets.widget_html), the same HTML for a fraction of the time.
-    default_renderer = FilterFormRenderer()
+    # (tickets.widget_html): the same HTML for a fraction of the time.
+    default_renderer = QUICK_RENDERER
 
 
 class TicketFilter(django_filters.FilterSet):
