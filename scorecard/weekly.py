@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.services import notify_users
-from tickets.transitions import NotificationKind
 from tickets import roles
 from tickets.models import Shop
+from tickets.transitions import NotificationKind
 
 from .figures import ShopFigures, week_figures
 from .models import RefreshState, WeeklySummary

@@ -6,6 +6,7 @@ through the lifecycle module.
 failures, so nothing skips silently where the services exist."""
 
 import os
+import uuid
 
 # Must be set before pytest-django creates the test database: Playwright runs an
 # event loop in the test thread, and Django would otherwise refuse database access
@@ -23,7 +24,7 @@ from tests.factories import (  # noqa: E402
     UserFactory,
 )
 from tests.s3server import file_storage, s3_server  # noqa: E402,F401
-from tickets import lifecycle, reasons, review_queue  # noqa: E402
+from tickets import lifecycle, reasons, review_queue, selectors  # noqa: E402
 from tickets.models import RejectReason  # noqa: E402
 
 
@@ -131,6 +132,14 @@ def pending_ticket(make_ticket):
 def under_review_ticket(make_ticket, merchant):
     ticket = make_ticket()
     return lifecycle.reply(ticket, actor=merchant, body="今天下午发出，单号稍后更新")
+
+
+@pytest.fixture(autouse=True)
+def _tab_counts_remembered_per_test(monkeypatch):
+    """Tab counts that reached the cap are remembered in the cache, which
+    outlives a test (Redis), while ids repeat across tests and runs: each test
+    remembers under keys of its own, so no count leaks into another."""
+    monkeypatch.setattr(selectors, "CAPPED_COUNT_KEY_PREFIX", f"tabcount-{uuid.uuid4().hex}")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from .assignment import MAX_BATCH
 from .evidence import EvidenceRefused, process_uploads
 from .models import Order, ServiceType
+from .widget_html import QUICK_RENDERER
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -134,6 +135,9 @@ class RejectForm(forms.Form):
     """A coded reason and the agent's optional words. Only the shape is checked
     here; whether the code may be used for this ticket is the lifecycle's."""
 
+    # In the workbench's pane after every decision: widgets without templates.
+    default_renderer = QUICK_RENDERER
+
     reason_code = forms.CharField(
         label=_("Reason for rejection"), max_length=40,
         error_messages={"required": _("Choose a reason for the rejection.")})
@@ -152,6 +156,7 @@ class RejectForm(forms.Form):
 
 
 class CloseForm(forms.Form):
+    default_renderer = QUICK_RENDERER
     note = forms.CharField(label=_("Note"), max_length=1000, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 

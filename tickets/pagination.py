@@ -17,7 +17,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 PAGE_SIZE = 20
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -64,8 +66,26 @@ class KeysetPage:
     prev_cursor: str | None  # "before=" of the previous page, None on the first page
 
 
-def _page_after(qs: QuerySet, key: str, cursor: Cursor, descending: bool) -> QuerySet:
-    """Rows that come after ``cursor`` in the page order."""
+def _page_after(qs: QuerySet, key: str, cursor: Cursor, descending: bool, *,
+                row_values: bool = False) -> QuerySet:
+    """Rows that come after ``cursor`` in the page order. ``row_values``: as
+    one row comparison, ``(key, id) > (value, id)``, for an index whose
+    leading columns the other conditions fix (``(handler, deadline, id)``):
+    the comparison is then a single range of the index. Spelled as two
+    conditions there, PostgreSQL read both halves of the OR as bitmaps and
+    sorted thousands of rows (90 ms on a deep page of a handler's tickets at
+    1,000,000; 1 ms this way)."""
+    if row_values:
+        db = connections[qs.db]
+        quote = db.ops.quote_name
+        table = quote(qs.model._meta.db_table)
+        field = qs.model._meta.get_field(key)
+        # The cursor's value as the column stores it (naive UTC text on SQLite).
+        value = field.get_db_prep_value(cursor.value, db)
+        operator = "<" if descending else ">"
+        return qs.filter(RawSQL(
+            f"({table}.{quote(field.column)}, {table}.{quote('id')}) {operator} (%s, %s)",
+            (value, cursor.id), output_field=BooleanField()))
     if descending:
         return qs.filter(**{f"{key}__lte": cursor.value}).filter(
             Q(**{f"{key}__lt": cursor.value}) | Q(id__lt=cursor.id))
@@ -74,19 +94,21 @@ def _page_after(qs: QuerySet, key: str, cursor: Cursor, descending: bool) -> Que
 
 
 def keyset_page(qs: QuerySet, *, key: str, descending: bool, after: str | None = None,
-                before: str | None = None, size: int = PAGE_SIZE) -> KeysetPage:
+                before: str | None = None, size: int = PAGE_SIZE,
+                row_values: bool = False) -> KeysetPage:
     """One page of ``qs`` ordered by ``(key, id)``; one query whatever the depth.
 
     ``after`` walks forward from a cursor, ``before`` walks back (the page is
     read in reverse order from the cursor, then flipped). Rows whose ``key`` is
     NULL must be filtered out by the caller (they have no place in the order).
+    ``row_values``: the cursor's condition as one row comparison (``_page_after``).
     """
     sign = "-" if descending else ""
     forward_order = (f"{sign}{key}", f"{sign}id")
     if before:
         cursor = Cursor.decode(before)
         backward_order = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in forward_order)
-        rows = list(_page_after(qs, key, cursor, not descending)
+        rows = list(_page_after(qs, key, cursor, not descending, row_values=row_values)
                     .order_by(*backward_order)[: size + 1])
         has_more_before = len(rows) > size
         rows = rows[:size][::-1]
@@ -96,7 +118,7 @@ def keyset_page(qs: QuerySet, *, key: str, descending: bool, after: str | None =
             prev_cursor=Cursor.of(rows[0], key).encode() if rows and has_more_before else None,
         )
     if after:
-        qs = _page_after(qs, key, Cursor.decode(after), descending)
+        qs = _page_after(qs, key, Cursor.decode(after), descending, row_values=row_values)
     rows = list(qs.order_by(*forward_order)[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -10,12 +10,14 @@ the page depth: keyset pagination and tab counts that stop counting at a bound.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypedDict
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -33,6 +35,15 @@ from .pagination import PAGE_SIZE, KeysetPage, keyset_page
 # through a LIMITed subquery reads at most COUNT_CAP index entries. Nobody
 # pages through ten thousand tickets: past the bound they narrow the filter.
 COUNT_CAP = 10_000
+
+# A tab count that reached the cap is remembered in the cache for this long,
+# keyed by what was counted (the scope and filter's query, the tab, the cap):
+# a large shop's full tabs cost ~2 ms of index reads each on every page
+# otherwise. Only "10,000+" is remembered, never an exact figure, so the
+# staleness is bounded: a tab that drops below the cap keeps showing
+# "10,000+" for at most this long; every count under the cap is exact.
+CAPPED_COUNT_SECONDS = 60
+CAPPED_COUNT_KEY_PREFIX = "tabcount"
 
 ALL = "all"
 # Pending with less than TICKET_DUE_SOON_HOURS left (and not yet past), soonest first.
@@ -148,13 +159,18 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     order = list_order(tab)
     page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before),
                                user=user, now=now),
-                       key=order.key, descending=order.descending, after=after, before=before)
+                       key=order.key, descending=order.descending, after=after, before=before,
+                       row_values=tab == MINE)
     counted = {status: status_filter.filter(base, status) for status in TicketStatus.values}
     counted[DUE_SOON] = _due_soon(base, now, user)
     # Only merchants have tickets assigned to them: nobody else gets the tab.
     if roles.is_merchant(user):
         counted[MINE] = _mine(base, user)
-    counts: dict[str, int | None] = {MINE: None, **capped_counts(counted)}
+    # "Assigned to me" is the reader's own: remembered per reader.
+    remembered = {**count_keys(base, [tab for tab in counted if tab != MINE]),
+                  **count_keys(base, [MINE] if MINE in counted else [], reader=user)}
+    counts: dict[str, int | None] = {MINE: None,
+                                     **capped_counts(counted, remembered=remembered)}
     # "All" is the sum of the three, so it costs no count of its own; when a
     # part reached the cap, so does the sum.
     counts[ALL] = sum(counts[status] for status in TicketStatus.values)
@@ -179,6 +195,8 @@ def _due_soon(base: QuerySet, now: datetime, user) -> QuerySet:
 
 
 def _mine(base: QuerySet, user) -> QuerySet:
+    # Its pages after a cursor compare (deadline, id) as one row value
+    # (pagination.keyset_page's row_values): the same index range, read in order.
     # Pending is spelled "deadline IS NOT NULL" (the same rows: a database
     # constraint) so the condition is exactly ticket_handler_deadline's. With
     # status = 'pending' as well, PostgreSQL multiplies the selectivities of
@@ -212,7 +230,8 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
     order = list_order(tab)
     return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
                                         user=user, now=now), columns),
-                       key=order.key, descending=order.descending, after=after, size=size)
+                       key=order.key, descending=order.descending, after=after, size=size,
+                       row_values=tab == MINE)
 
 
 def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
@@ -248,16 +267,46 @@ def capped_count(qs: QuerySet) -> int:
     return capped_counts({"rows": qs})["rows"]
 
 
-def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
+def count_keys(base: QuerySet, names, *, reader=None) -> dict[str, str]:
+    """Cache keys for capped counts over ``base`` (``capped_counts``'
+    ``remembered``): the scope-and-filter query as compiled (its SQL names
+    the shop and every filter value), each name (the tab), and the cap; with
+    ``reader``, their id too (a count of what is theirs). Empty when
+    ``base`` selects nothing (no role): nothing to remember."""
+    # Compiled without the joins the pages print (they select no other rows).
+    keyed = base.select_related(None).order_by().values("pk")
+    try:
+        sql, params = keyed.query.get_compiler(using=keyed.db).as_sql()
+    except EmptyResultSet:
+        return {}
+    scope = hashlib.sha256(f"{sql}|{params!r}".encode()).hexdigest()[:32]
+    key = f"{CAPPED_COUNT_KEY_PREFIX}:{COUNT_CAP}:{scope}"
+    suffix = f":{reader.pk}" if reader is not None else ""
+    return {name: f"{key}:{name}{suffix}" for name in names}
+
+
+def capped_counts(querysets: Mapping[str, QuerySet], *,
+                  remembered: Mapping[str, str] | None = None) -> dict[str, int]:
     """``capped_count`` of each queryset, all in one statement: a list page's
     five tab counts were five round trips, each parsed and planned on its own
     (about 1.5 ms apiece on top of the counting). The ORM compiles each bounded
     subquery; only the outer SELECT of scalar subqueries is written here, as
-    Django has no expression for a count over a sliced queryset."""
+    Django has no expression for a count over a sliced queryset.
+
+    ``remembered`` maps names to cache keys: a count that reached the cap is
+    kept there for CAPPED_COUNT_SECONDS, and read back instead of counted
+    (as a constant in the same statement, so the page's queries stay the
+    same whether or not it was remembered)."""
     if not querysets:
         return {}
+    remembered = remembered or {}
+    known = cache.get_many(remembered.values()) if remembered else {}
     parts, params, using = [], [], None
-    for qs in querysets.values():
+    for name, qs in querysets.items():
+        if known.get(remembered.get(name)) == COUNT_CAP + 1:
+            parts.append(str(COUNT_CAP + 1))
+            using = using or qs.db
+            continue
         # Without the scope's joins (select_related: shop, order, service type,
         # handler): they change no count, and the subquery would carry them.
         bounded = qs.select_related(None).order_by().values("pk")[: COUNT_CAP + 1]
@@ -272,7 +321,12 @@ def capped_counts(querysets: Mapping[str, QuerySet]) -> dict[str, int]:
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(parts)}", params)
         row = cursor.fetchone()
-    return dict(zip(querysets, row, strict=True))
+    counts = dict(zip(querysets, row, strict=True))
+    reached = {remembered[name]: count for name, count in counts.items()
+               if name in remembered and count > COUNT_CAP and remembered[name] not in known}
+    if reached:
+        cache.set_many(reached, timeout=CAPPED_COUNT_SECONDS)
+    return counts
 
 
 def _tabs(counts: dict[str, int | None] | None) -> list[Tab]:

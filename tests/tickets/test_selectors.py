@@ -89,6 +89,25 @@ def test_next_and_prev_cursors_walk_the_tab(merchant, make_ticket):
     assert numbers(back.page) == numbers(first.page)
 
 
+def test_the_assigned_to_me_tab_walks_forward_and_back_through_equal_deadlines(
+        merchant, make_ticket):
+    """Its cursors compare (deadline, id) as one row value: tickets sharing a
+    deadline are neither skipped nor repeated at a page's edge."""
+    start = timezone.now() - dt.timedelta(hours=1)
+    # Three at a time share a creation time, so a deadline.
+    tickets = [make_ticket(now=start + dt.timedelta(minutes=i // 3))
+               for i in range(2 * PAGE_SIZE + 5)]
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(handler=merchant)
+    make_ticket()  # nobody's: not in the tab
+    pages = [listing(merchant, tab=selectors.MINE)]
+    while pages[-1].page.next_cursor:
+        pages.append(listing(merchant, tab=selectors.MINE, after=pages[-1].page.next_cursor))
+    walked = [number for result in pages for number in numbers(result.page)]
+    assert walked == [t.number for t in sorted(tickets, key=lambda t: (t.deadline, t.pk))]
+    back = listing(merchant, tab=selectors.MINE, before=pages[2].page.prev_cursor)
+    assert numbers(back.page) == numbers(pages[1].page)
+
+
 def test_a_broken_cursor_raises_invalid_cursor(merchant):
     with pytest.raises(InvalidCursor):
         listing(merchant, tab=selectors.ALL, after="nonsense")
@@ -119,6 +138,48 @@ def test_capped_counts_runs_every_count_at_once_and_reads_an_empty_scope_as_zero
                                           "under review": mine.filter(status="under_review"),
                                           "none": Ticket.objects.none()})
     assert counts == {"capped": 3, "under review": 1, "none": 0}
+
+
+def tab_counts(user, params=None, tab="pending"):
+    return {t["code"]: (t["count"], t["capped"]) for t in listing(user, params, tab=tab).tabs}
+
+
+def test_a_tab_count_at_the_cap_is_remembered_and_costs_the_same_queries(
+        merchant, agent, make_ticket, monkeypatch, django_assert_num_queries):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    tickets = [make_ticket() for _ in range(3)]
+    assert tab_counts(merchant)["pending"] == (2, True)
+    # Two of the three leave the tab: within CAPPED_COUNT_SECONDS the tab
+    # still reads "2+" (the staleness the cache allows) ...
+    for ticket in tickets[:2]:
+        lifecycle.close_as_agreed(ticket, actor=agent)
+    with django_assert_num_queries(2):  # the page and the counts, as before
+        counts = tab_counts(merchant)
+    assert counts["pending"] == (2, True)
+    # ... while the tabs under the cap are exact at once.
+    assert counts["closed"] == (2, False)
+
+
+def test_counts_under_the_cap_are_never_remembered(merchant, make_ticket, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    make_ticket()
+    assert tab_counts(merchant)["pending"] == (1, False)
+    make_ticket()
+    assert tab_counts(merchant)["pending"] == (2, False)
+
+
+def test_a_remembered_count_belongs_to_its_scope_filter_and_cap(
+        merchant, outsider, make_ticket, shop_b, service_type, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    for _ in range(3):
+        make_ticket()
+    make_ticket(shop=shop_b)
+    assert tab_counts(merchant)["pending"] == (2, True)
+    assert tab_counts(outsider)["pending"] == (1, False)
+    assert tab_counts(merchant, {"order_number": "none-such"})["pending"] == (0, False)
+    assert tab_counts(merchant, {"service_type": service_type.code})["pending"] == (2, True)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
+    assert tab_counts(merchant)["pending"] == (3, False)
 
 
 def test_tab_counts_are_capped(merchant, make_ticket, monkeypatch):

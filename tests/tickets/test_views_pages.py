@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.factories import MerchantFactory, ServiceTypeFactory
-from tickets import lifecycle, selectors
+from tests.factories import MerchantFactory, ServiceTypeFactory, UserFactory
+from tickets import claims, lifecycle, selectors
 from tickets.models import Ticket, TicketStatus
 
 NEW = "/tickets/new/"
@@ -123,6 +123,25 @@ def test_review_queue_count_is_capped(client, agent, merchant, make_ticket, monk
         lifecycle.reply(make_ticket(), actor=merchant, body="好")
     client.force_login(agent)
     assert "1+" in client.get(REVIEW).content.decode()
+
+
+def test_review_queue_count_at_the_cap_is_remembered_per_agent(client, agent, merchant,
+                                                               make_ticket, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)
+    replied = [lifecycle.reply(make_ticket(), actor=merchant, body="好") for _ in range(2)]
+    client.force_login(agent)
+    assert client.get(REVIEW).context["capped"]
+    # One reply is decided: "1+" stays for the short while the count is
+    # remembered, and the queue itself is current.
+    claims.claim(replied[0], agent)
+    lifecycle.approve(replied[0], actor=agent)
+    response = client.get(REVIEW)
+    assert response.context["capped"]
+    assert [t.number for t in response.context["page"].rows] == [replied[1].number]
+    # Another agent's count is their own.
+    other = UserFactory(username="agent_two", role="agent")
+    client.force_login(other)
+    assert client.get(REVIEW).context["count"] == 1
 
 
 def test_review_queue_broken_cursor_is_400(client, agent):

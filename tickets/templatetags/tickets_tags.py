@@ -42,18 +42,42 @@ def countdown_state(seconds: int) -> str:
     return "ok"
 
 
-@register.simple_tag(takes_context=True)
-def countdown(context, ticket):
+def countdown_html(ticket, now, formats: dict | None = None) -> str:
     """Time left on a pending ticket, correct on page load without JavaScript;
     ``data-deadline`` (the server's deadline, ISO) lets the browser tick it."""
     if ticket.deadline is None:
         return ""
-    now = context.get("now_utc") or timezone.now()
     seconds = int((ticket.deadline - now).total_seconds())
     return format_html(
         '<span class="countdown countdown-{}" data-deadline="{}" role="timer">{}</span>',
-        countdown_state(seconds), ticket.deadline.isoformat(), countdown_text(seconds),
+        countdown_state(seconds), ticket.deadline.isoformat(), countdown_text(seconds, formats),
     )
+
+
+@register.simple_tag(takes_context=True)
+def countdown(context, ticket):
+    return countdown_html(ticket, context.get("now_utc") or timezone.now())
+
+
+# The column labels a ticket table's page translates once (col_<name>).
+ROW_LABELS = ("ticket_number", "shop", "order_number", "service_type", "request", "status",
+              "created", "waiting", "time_left", "result", "handler", "rejected")
+
+
+@register.simple_tag(takes_context=True)
+def ticket_rows(context, tickets, **columns):
+    """The rows of a ticket table (tickets.rows) with the columns named
+    (``shop=True``, ...), the page's col_* labels, its clock (now_utc) and, in
+    the workbench, its filter_query and selected reply (pane)."""
+    from ..rows import Columns, RowContext
+    from ..rows import ticket_rows as rows
+
+    pane = context.get("pane")
+    return rows(tickets, Columns(**columns), RowContext(
+        labels={name: context.get(f"col_{name}", "") for name in ROW_LABELS},
+        now=context.get("now_utc") or timezone.now(),
+        filter_query=context.get("filter_query") or "",
+        current_pk=pane.ticket.pk if pane else None))
 
 
 @register.simple_tag
