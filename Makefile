@@ -53,8 +53,12 @@ demo-serve: $(DEMO_KEY)
 
 # The whole suite. Uses DATABASE_URL when set (CI: PostgreSQL); tests needing
 # PostgreSQL, Redis or Chromium skip loudly without them unless REQUIRE_SERVICES=1.
+# TEST_WORKERS processes (pytest-xdist), a file's tests in one of them: many
+# tests wait on a browser, a worker or a server process, so two processes keep
+# two cores busy. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The deadline sweep against one bare SQL UPDATE of the same 100,000 rows, in a
 # throw-away database next to the configured one (SQLite by default; PostgreSQL

@@ -7,6 +7,26 @@ import tempfile
 
 os.environ.setdefault("DEBUG", "true")
 
+
+def _own_redis_database(url: str, worker: int) -> str:
+    """The same Redis server, database number shifted by the pytest-xdist
+    worker's index: the tests clear their Redis database and start Celery
+    workers on it, which must not reach the other process's tests."""
+    base, _, number = url.rpartition("/")
+    database = (int(number) if number.isdigit() else 0) + worker
+    if database > 15:
+        raise RuntimeError(f"{url} with test worker {worker}: Redis has databases 0-15 only")
+    return f"{base}/{database}"
+
+
+# pytest-xdist names its processes gw0, gw1, ...; PostgreSQL test databases get
+# the same suffix from pytest-django. Subprocesses the tests start inherit the
+# shifted URLs from the environment.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+for _name in ("REDIS_URL", "TEST_REDIS_URL"):
+    if os.environ.get(_name) and int(_worker):
+        os.environ[_name] = _own_redis_database(os.environ[_name], int(_worker))
+
 from .settings import *  # noqa: E402,F403
 
 CELERY_TASK_ALWAYS_EAGER = True

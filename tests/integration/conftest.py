@@ -17,8 +17,10 @@ from django.db import connection
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
+# Without a configured URL, the local server's database numbered like the
+# pytest-xdist worker (the test settings shift configured URLs the same way).
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or \
-    "redis://127.0.0.1:6379/0"
+    f"redis://127.0.0.1:6379/{os.environ.get('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw')}"
 
 
 def redis_available(url: str) -> bool:
