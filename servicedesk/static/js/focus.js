@@ -38,15 +38,24 @@
     var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
     pending = cause ? {id: event.detail.target.id, node: event.detail.target} : null;
   });
+  // Where focus was right after the swap (htmx gives it back to an element of
+  // the same id): if it is elsewhere in the new content by the time the swap
+  // settles, a quick keyboard user moved it there (r puts the caret in the
+  // reason), and it stays.
+  document.addEventListener("htmx:afterSwap", function () {
+    if (pending) pending.focused = document.activeElement;
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     if (!pending) return;
     var node = (pending.id && document.getElementById(pending.id)) || pending.node;
+    var focused = pending.focused;
     pending = null;
     if (!node || !node.isConnected) return;
     var spoken = node.getAttribute("data-announce") ||
       node.querySelector("[data-announce]") && node.querySelector("[data-announce]").getAttribute("data-announce") ||
       node.textContent.replace(/\s+/g, " ").trim().slice(0, MAX_SPOKEN);
-    moveFocus(node);
+    var moved = document.activeElement !== focused && node.contains(document.activeElement);
+    if (!moved) moveFocus(node);
     announce(spoken);
   });
 
