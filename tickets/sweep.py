@@ -36,8 +36,9 @@ def sqlite_bulk_writes():
     tickets spread over the table and every one of its indexes, tens of MiB of
     pages; the usual 2 MiB page cache spills dirty pages to the write-ahead log
     in the middle of the batch and reads them back for the next statement, so
-    a page is written several times per batch (bench_sweep: the batch's UPDATE
-    three times slower). For the sweep, a cache that holds a batch's pages.
+    a page is written several times per batch (bench_sweep's database: the
+    batches' UPDATEs took two to four times as long). For the sweep, a cache
+    that holds a batch's pages.
 
     It also checkpoints the write-ahead log after any commit that leaves more
     than 1,000 pages in it, with a disk flush. A batch dirties more than that,
