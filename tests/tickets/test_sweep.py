@@ -17,7 +17,7 @@ from tests.factories import MerchantFactory
 from tickets import lifecycle
 from tickets.errors import DeadlinePassed
 from tickets.models import EventKind, Resolution, Ticket, TicketEvent, TicketStatus
-from tickets.sweep import sweep_deadlines
+from tickets.sweep import SQLITE_SWEEP_CACHE_KIB, SQLITE_SWEEP_WAL_PAGES, sweep_deadlines
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # tickets are created here
 DEADLINE = T0 + timedelta(hours=24)  # the fixture service type gives 24 h
@@ -289,21 +289,46 @@ def test_sweep_interval_comes_from_the_environment(settings):
     assert out.strip() == "7.0"
 
 
-def wal_autocheckpoint():
+def sqlite_settings():
     if connection.vendor != "sqlite":
         return None
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
-        return cursor.fetchone()[0]
+        (checkpoint,) = cursor.fetchone()
+        cursor.execute("PRAGMA cache_size")
+        (cache,) = cursor.fetchone()
+    return checkpoint, cache
 
 
 @pytest.mark.django_db(transaction=True)
 def test_sweep_in_its_own_transactions_leaves_the_connection_as_it_found_it(make_ticket):
     make_ticket(now=T0)
-    before = wal_autocheckpoint()
+    before = sqlite_settings()
 
     assert sweep_at(DEADLINE).timed_out == 1
-    assert wal_autocheckpoint() == before
+    assert sqlite_settings() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_sweep_batches_run_with_a_page_cache_that_holds_a_batch(make_ticket,
+                                                                       monkeypatch):
+    make_ticket(now=T0)
+    seen = []
+    time_out_due = lifecycle.time_out_due
+
+    def recording(*args, **kwargs):
+        seen.append(sqlite_settings())
+        return time_out_due(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "time_out_due", recording)
+    assert sweep_at(DEADLINE).timed_out == 1
+    if connection.vendor != "sqlite":
+        assert seen == [None]  # nothing of SQLite's to set
+        return
+    assert seen
+    for checkpoint, cache in seen:
+        assert cache == -SQLITE_SWEEP_CACHE_KIB
+        assert checkpoint >= SQLITE_SWEEP_WAL_PAGES
 
 
 def test_timeout_and_reminder_reach_every_merchant_of_the_shop_once(
