@@ -233,3 +233,22 @@ def test_writer_reports_progress_every_few_rows_and_stops_at_the_cap():
     assert written == 5 and seen == [2, 4]
     with pytest.raises(writer.RowLimitExceeded):
         writer.write_workbook([row] * 6, io.BytesIO(), columns=columns, max_rows=5)
+
+
+def test_text_loses_exactly_the_characters_openpyxl_refuses():
+    # The writer skips the search for text that is all printable: a printable
+    # character openpyxl refused would slip through and kill the sheet.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    convert = writer._row_converter([writer.Column("Content", "content", writer.TEXT)],
+                                    sheet=None, datetimes=writer.LOCAL)
+    refused = []
+    for code in range(0x110000):
+        char = chr(code)
+        [written] = convert((f"a{char}b",))
+        if ILLEGAL_CHARACTERS_RE.search(char):
+            refused.append(char)
+            assert written == "ab", hex(code)
+        else:
+            assert written == f"a{char}b", hex(code)
+    assert len(refused) == 29  # the C0 controls but tab, line feed and carriage return
