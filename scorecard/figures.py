@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from tickets.models import ServiceType, Shop, Ticket, TicketStatus
@@ -34,6 +34,8 @@ DEFAULT_PERIOD = 30
 # Every status but closed (the status check constraint names them all).
 OPEN_STATUSES = tuple(status for status in TicketStatus.values if status != TicketStatus.CLOSED)
 COUNTERS = ("received", "closed", "approved", "agreed", "timed_out", "replies", "rejections")
+# A counter's sum over rollup rows, by name (an annotation may not reuse a field's).
+TOTALS = {name: f"total_{name}" for name in COUNTERS}
 
 
 @dataclass
@@ -149,7 +151,8 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
                                            start=start, as_of=refreshed_at)
         return by_type[type_id]
 
-    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None):
+    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None,
+                        by="service_type_id"):
         _add_row(item(row["service_type_id"]), row)
     for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
                                         now=now).items():
@@ -208,7 +211,8 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
         by_zone[shop.time_zone].append(shop.id)
     for shop_ids in by_zone.values():
         first = figures[shop_ids[0]].start.date()
-        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type):
+        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type,
+                            by=("shop_id", "day") if daily else "shop_id"):
             _add_row(figures[row["shop_id"]], row)
     if live:
         tickets = Ticket.objects.filter(shop_id__in=list(figures))
@@ -225,27 +229,31 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
 
 
 def _rollups(shop_ids: list[int], *, first: dt.date, days: int,
-             service_type: ServiceType | None):
+             service_type: ServiceType | None, by: str | tuple[str, ...]):
     """The counters of the shops' rollup rows of ``days`` days from ``first``
-    (shops of one time zone: they share their calendar); the durations are
-    read apart (``scorecard.durations``)."""
+    (shops of one time zone: they share their calendar), summed by the database
+    per value of the column(s) ``by``: a 90-day ranking reads a row per shop,
+    not one per shop, service type and day (the durations are read apart,
+    ``scorecard.durations``)."""
     rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first,
                                   day__lt=first + dt.timedelta(days=days))
     if service_type is not None:
         rows = rows.filter(service_type=service_type)
-    return rows.values("shop_id", "service_type_id", "day", *COUNTERS).order_by()
+    by = (by,) if isinstance(by, str) else by
+    return rows.values(*by).annotate(
+        **{total: Sum(name) for name, total in TOTALS.items()}).order_by()
 
 
 def _add_row(item: ShopFigures, row: dict) -> None:
-    """Add one rollup row's counters to the figures (and to its day of the
-    daily series, when the figures have one)."""
-    for name in COUNTERS:
-        setattr(item, name, getattr(item, name) + row[name])
-    if item.daily:
+    """Add one row of summed counters to the figures (and, when it is one day's
+    and the figures have a daily series, to that day)."""
+    for name, total in TOTALS.items():
+        setattr(item, name, getattr(item, name) + row[total])
+    if item.daily and "day" in row:
         day = item.daily[(row["day"] - item.daily[0].day).days]
-        day.received += row["received"]
-        day.closed += row["closed"]
-        day.timed_out += row["timed_out"]
+        day.received += row[TOTALS["received"]]
+        day.closed += row[TOTALS["closed"]]
+        day.timed_out += row[TOTALS["timed_out"]]
 
 
 class OpenCounts(NamedTuple):

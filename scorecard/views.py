@@ -121,8 +121,9 @@ def _shop_page(request, shop, params, valid: bool):
     context.update(
         card=card,
         links=links.figure_links(card),
-        daily=[{"day": day, "links": links.day_links(card, day)}
-               for day in reversed(card.daily)],
+        daily=[{"day": day, "links": day_links} for day, day_links
+               in zip(reversed(card.daily), links.daily_links(card, card.daily[::-1]),
+                      strict=True)],
         breakdown=[{"figures": row, "links": links.figure_links(row)} for row in breakdown],
         chart_urls={name: reverse("scorecard:chart", args=[shop.id, name])
                     + f"?{query.urlencode()}" for name in charts.CHARTS},
