@@ -15,24 +15,21 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
-from tickets.models import ServiceType, Shop, Ticket, TicketStatus
-from tickets.selectors import due_soon_condition
+from tickets.models import ServiceType, Shop
 
 from . import durations
 from .durations import ALL_TYPES, Durations
 from .durations import NONE as NO_DURATIONS
 from .models import ShopDay
+from .open_counts import OpenCounts, open_counts
 from .refresh import last_refreshed_at, rollup_version
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
-# Every status but closed (the status check constraint names them all).
-OPEN_STATUSES = tuple(status for status in TicketStatus.values if status != TicketStatus.CLOSED)
 COUNTERS = ("received", "closed", "approved", "agreed", "timed_out", "replies", "rejections")
 # A counter's sum over rollup rows, by name (an annotation may not reuse a field's).
 TOTALS = {name: f"total_{name}" for name in COUNTERS}
@@ -154,8 +151,8 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
     for row in _rollups([shop.id], first=start.date(), days=days, service_type=None,
                         by="service_type_id"):
         _add_row(item(row["service_type_id"]), row)
-    for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
-                                        now=now).items():
+    for type_id, counts in open_counts([shop.id], service_type=None, group="service_type_id",
+                                       now=now).items():
         _set_open_counts(item(type_id), counts)
     per_type = durations.for_shops({shop.id: start.date()}, days=days, version=version)[shop.id]
     result = []
@@ -215,10 +212,8 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
                             by=("shop_id", "day") if daily else "shop_id"):
             _add_row(figures[row["shop_id"]], row)
     if live:
-        tickets = Ticket.objects.filter(shop_id__in=list(figures))
-        if service_type is not None:
-            tickets = tickets.filter(service_type=service_type)
-        for shop_id, counts in _open_counts(tickets, "shop_id", now=now).items():
+        for shop_id, counts in open_counts(list(figures), service_type=service_type,
+                                           group="shop_id", now=now).items():
             _set_open_counts(figures[shop_id], counts)
     type_key = service_type.id if service_type is not None else ALL_TYPES
     found = durations.for_shops({shop_id: item.start.date() for shop_id, item in figures.items()},
@@ -255,27 +250,6 @@ def _add_row(item: ShopFigures, row: dict) -> None:
         day.closed += row[TOTALS["closed"]]
         day.timed_out += row[TOTALS["timed_out"]]
 
-
-class OpenCounts(NamedTuple):
-    pending: int
-    under_review: int
-    due_soon: int
-
-
-def _open_counts(tickets, group: str, *, now: dt.datetime) -> dict[int, OpenCounts]:
-    """Right now, not from the rollups: one grouped count over the open
-    tickets of ``tickets``, per value of the column ``group``."""
-    # COUNT(status), not COUNT(id) (status is never null): every column the
-    # query reads is in the partial index ticket_open, so PostgreSQL answers
-    # from the index alone.
-    counts = (tickets.filter(status__in=OPEN_STATUSES).values(group)
-              .annotate(pending=Count("status", filter=Q(status=TicketStatus.PENDING)),
-                        under_review=Count("status",
-                                           filter=Q(status=TicketStatus.UNDER_REVIEW)),
-                        due_soon=Count("status", filter=due_soon_condition(now)))
-              .order_by())
-    return {row[group]: OpenCounts(row["pending"], row["under_review"], row["due_soon"])
-            for row in counts}
 
 def _set_open_counts(item: ShopFigures, counts: OpenCounts) -> None:
     item.open_pending, item.open_under_review, item.due_soon = counts

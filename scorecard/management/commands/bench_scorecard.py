@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from scorecard import figures
+from scorecard import figures, open_counts
 from scorecard.models import ShopDay
 from scorecard.refresh import last_refreshed_at, refresh
 from tickets import demo
@@ -141,10 +141,12 @@ class Command(BaseCommand):
         # As autovacuum would have by then: the day's transitions arrive over
         # the day, the refresh task runs every few minutes.
         demo.refresh_statistics()
-        # As the refresh task runs it: the refresh, then the new rollups' durations.
+        # As the refresh task runs it: the refresh, the new rollups' durations,
+        # the open tickets' kept changes folded.
         started = time.perf_counter()
         result = refresh()
         figures.warm()
+        open_counts.compact()
         seconds = time.perf_counter() - started
         counted = _counted_since(today) - counted_before
         self.stdout.write(f"Refresh over {stamped:,} transitions today: {result.days:,} "
