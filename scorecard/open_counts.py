@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 
 from tickets.id_lists import in_ids
 from tickets.models import ServiceType, Ticket, TicketStatus
@@ -51,23 +51,27 @@ def open_counts(shop_ids: list[int], *, service_type: ServiceType | None, group:
     changes = OpenTicketChange.objects.filter(shop_id__in=shop_ids)
     if service_type is not None:
         changes = changes.filter(service_type=service_type)
-    for row in changes.values(group, "status").annotate(open=Sum("change")).order_by():
-        counts[row[group]][0 if row["status"] == TicketStatus.PENDING else 1] = row["open"]
-    due = _pending(shop_ids, service_type).filter(due_soon_condition(now))
-    for row in due.values(group).annotate(due_soon=Count("status")).order_by():
-        counts[row[group]][2] = row["due_soon"]
+    pending_shops, pending_types = set(), set()
+    for row in (changes.values("shop_id", "service_type_id", "status")
+                .annotate(open=Sum("change")).order_by()):
+        if row["status"] == TicketStatus.PENDING:
+            counts[row[group]][0] += row["open"]
+            if row["open"]:
+                pending_shops.add(row["shop_id"])
+                pending_types.add(row["service_type_id"])
+        else:
+            counts[row[group]][1] += row["open"]
+    if pending_shops:
+        # Spelled so that each (shop, service type) with pending tickets is one
+        # range of ticket_open (shop, service type, status, deadline):
+        # PostgreSQL reads only the deadlines in the window, where "shop IN
+        # (...)" alone made it walk every open ticket of the shops.
+        due = Ticket.objects.filter(due_soon_condition(now), shop_id__in=sorted(pending_shops),
+                                    service_type_id__in=sorted(pending_types),
+                                    status=TicketStatus.PENDING)
+        for row in due.values(group).annotate(due_soon=Count("status")).order_by():
+            counts[row[group]][2] = row["due_soon"]
     return {key: OpenCounts(*values) for key, values in counts.items() if any(values)}
-
-
-def _pending(shop_ids: list[int], service_type: ServiceType | None) -> QuerySet[Ticket]:
-    """The pending tickets of the shops, spelled so that each (shop, service
-    type) is one range of ``ticket_open`` (shop, service type, status,
-    deadline): PostgreSQL then reads only the deadlines in the window, where
-    "shop IN (...)" alone made it walk every open ticket of the shops."""
-    types = ([service_type.pk] if service_type is not None
-             else list(ServiceType.objects.values_list("pk", flat=True)))
-    return Ticket.objects.filter(shop_id__in=shop_ids, service_type_id__in=types,
-                                 status=TicketStatus.PENDING)
 
 
 def _counted(shop_ids: list[int], *, service_type: ServiceType | None, group: str,
