@@ -125,20 +125,23 @@ def shop_with_breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None
     series, and its breakdown; the shop's open counts are the sums of the
     breakdown's (one count of its open tickets for both)."""
     now = now or timezone.now()
-    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False)[0]
-    rows = breakdown(shop, days=days, now=now)
+    rollups = rollup_version()
+    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False,
+                    rollups=rollups)[0]
+    rows = breakdown(shop, days=days, now=now, rollups=rollups)
     card.open_pending = sum(row.open_pending for row in rows)
     card.open_under_review = sum(row.open_under_review for row in rows)
     card.due_soon = sum(row.due_soon for row in rows)
     return card, rows
 
 
-def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
+def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None,
+              rollups: tuple | None = None) -> list[ShopFigures]:
     """The shop's figures per service type it had any activity or open ticket
     of: one pass over the shop's rollups and one grouped count of its open
     tickets, whatever the number of types (no daily series)."""
     now = now or timezone.now()
-    refreshed_at, version = rollup_version()
+    refreshed_at, version = rollups or rollup_version()
     start = period_start(shop.zone, days, now)
     by_type: dict[int, ShopFigures] = {}
 
@@ -189,10 +192,12 @@ def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
 
 
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
-             now: dt.datetime, daily: bool, live: bool = True) -> list[ShopFigures]:
-    """``live``: with the open counts of right now (``now`` is now)."""
+             now: dt.datetime, daily: bool, live: bool = True,
+             rollups: tuple | None = None) -> list[ShopFigures]:
+    """``live``: with the open counts of right now (``now`` is now).
+    ``rollups``: ``rollup_version()``, when the caller has just read it."""
     # The version before the rows: rows read after it are at least that new.
-    refreshed_at, version = rollup_version()
+    refreshed_at, version = rollups or rollup_version()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
                                     start=period_start(shop.zone, days, now),
                                     as_of=refreshed_at)

@@ -36,7 +36,7 @@ def _common(request, params, *, valid: bool) -> dict:
         "service_type": data.get("service_type"),
         "periods": figures.PERIODS,
         "service_types": ServiceType.objects.all(),
-        "as_of": figures.as_of(),
+        # "as_of": the figures' own when they are shown (read with them).
     }
 
 
@@ -57,8 +57,10 @@ def index(request):
         context["sort_error"] = True
         valid = False
     if not valid:
-        return render(request, "scorecard/ranking.html", {**context, "rows": []}, status=400)
+        return render(request, "scorecard/ranking.html",
+                      {**context, "rows": [], "as_of": figures.as_of()}, status=400)
     rows = figures.ranking(days=context["days"], service_type=context["service_type"])
+    context["as_of"] = rows[0].as_of if rows else figures.as_of()
     rows = _sorted(rows, sort.lstrip("-"), descending=descending)
     context.update(
         rows=[{"figures": row, "links": links.figure_links(row),
@@ -110,7 +112,8 @@ def _shop_page(request, shop, params, valid: bool):
     context = {**_common(request, params, valid=valid), "shop": shop,
                "sees_ranking": access.sees_ranking(request.user)}
     if not valid:
-        return render(request, "scorecard/shop.html", context, status=400)
+        return render(request, "scorecard/shop.html", {**context, "as_of": figures.as_of()},
+                      status=400)
     days, service_type = context["days"], context["service_type"]
     if service_type is None:
         card, breakdown = figures.shop_with_breakdown(shop, days=days)
@@ -119,6 +122,7 @@ def _shop_page(request, shop, params, valid: bool):
     query = request.GET.copy()
     query.pop("shop", None)
     context.update(
+        as_of=card.as_of,
         card=card,
         links=links.figure_links(card),
         daily=[{"day": day, "links": day_links} for day, day_links
