@@ -39,8 +39,14 @@ class ShopDay(models.Model):
                                     name="shopday_one_per_shop_type_day"),
         ]
         indexes = [
-            # A shop's period and the ranking's: WHERE day >= ? [AND shop_id = ?]
-            models.Index(fields=["day", "shop"], name="shopday_day_shop"),
+            # A shop's period and the ranking's, summed:
+            # SELECT shop_id, SUM(received), ... WHERE day >= ? [AND shop_id = ?]
+            # With the counters in it an index-only scan: the ranking's 90 days
+            # are 16,000 rows, and their heap pages (which hold the durations'
+            # lists too) were most of its time.
+            models.Index(fields=["day", "shop", "service_type", "received", "closed", "approved",
+                                 "agreed", "timed_out", "replies", "rejections"],
+                         name="shopday_day_shop_counters"),
         ]
 
     def __str__(self) -> str:
