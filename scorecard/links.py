@@ -6,7 +6,7 @@ where the scorecard does, whatever the reader's time zone."""
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.urls import reverse
 
@@ -60,18 +60,22 @@ def figure_links(figures: ShopFigures) -> dict[str, str]:
 
 def daily_links(figures: ShopFigures, days: list[DayFigures]) -> list[dict[str, str]]:
     """For each of ``days``, its received and timed-out figures' lists (the
-    day's bounds in the shop's time zone)."""
+    day's bounds in the shop's time zone): the same URLs ``_Links`` writes,
+    with only the bounds encoded per day (a 90-day series has 180 links)."""
     _url = _Links(figures)
+    received = _url.base + "&created_after={low}&created_before={high}"
+    timed_out = (_url(status=TicketStatus.CLOSED, resolution=Resolution.TIMED_OUT)
+                 + "&closed_after={low}&closed_before={high}")
     zone = figures.shop.zone
     result = []
     for day in days:
-        low = dt.datetime.combine(day.day, dt.time.min, tzinfo=zone).isoformat()
-        # The list's upper bounds include the instant given: the day's last microsecond.
-        high = (dt.datetime.combine(day.day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-                - dt.timedelta(microseconds=1)).isoformat()
-        result.append({
-            "received": _url(created_after=low, created_before=high),
-            "timed_out": _url(status=TicketStatus.CLOSED, resolution=Resolution.TIMED_OUT,
-                              closed_after=low, closed_before=high),
-        })
+        bounds = {
+            "low": quote_plus(dt.datetime.combine(day.day, dt.time.min, tzinfo=zone).isoformat()),
+            # The list's upper bounds include the instant given: the day's last microsecond.
+            "high": quote_plus((dt.datetime.combine(day.day + dt.timedelta(days=1), dt.time.min,
+                                                    tzinfo=zone)
+                                - dt.timedelta(microseconds=1)).isoformat()),
+        }
+        result.append({"received": received.format(**bounds),
+                       "timed_out": timed_out.format(**bounds)})
     return result
