@@ -18,43 +18,48 @@ ALL = "all"
 
 
 class _Links:
-    """The ticket list's URL with the figures' shop (and service type) set:
-    reversed and encoded once for all of a card's links, not once per link
-    (a ranking or a 90-day series has hundreds)."""
+    """The ticket list's URLs with the figures' shop (and service type) set:
+    reversed and encoded once for all of a card's links, each link then
+    written from strings already encoded (a ranking has 300 links, a 90-day
+    series 180): the same URLs as ``urlencode`` of the whole query."""
 
     def __init__(self, figures: ShopFigures):
-        query = {"status": ALL, "shop": figures.shop.id}
+        rest = {"shop": figures.shop.id}
         if figures.service_type is not None:
-            query["service_type"] = figures.service_type.code
-        self.base = f"{reverse('tickets:list')}?{urlencode(query)}"
-        self.fixed = query
+            rest["service_type"] = figures.service_type.code
+        self.path = reverse("tickets:list")
+        self.rest = urlencode(rest)
+        self.base = self.with_status(ALL)
 
-    def __call__(self, **params) -> str:
-        # A parameter given again (status) replaces the base's own.
-        if params.keys() & self.fixed.keys():
-            return self.base.split("?")[0] + "?" + urlencode({**self.fixed, **params})
-        return f"{self.base}&{urlencode(params)}"
+    def with_status(self, status: str) -> str:
+        # status leads the query, the shop (and service type) follow.
+        return f"{self.path}?status={quote_plus(status)}&{self.rest}"
+
+    def __call__(self, status: str = ALL, **params) -> str:
+        return f"{self.with_status(status)}&{urlencode(params)}" if params else \
+            self.with_status(status)
 
 
 def figure_links(figures: ShopFigures) -> dict[str, str]:
     _url = _Links(figures)
-    start = figures.start.isoformat()
-    closed = {"status": TicketStatus.CLOSED, "closed_after": start}
+    start = quote_plus(figures.start.isoformat())
+    closed = f"{_url.with_status(TicketStatus.CLOSED)}&closed_after={start}"
+    rejected = f"{_url.base}&rejected_after={start}"
     return {
-        "received": _url(created_after=start),
-        "closed": _url(**closed),
-        "on_time_rate": _url(**closed),
-        "approved": _url(**closed, resolution=Resolution.APPROVED),
-        "agreed": _url(**closed, resolution=Resolution.AGREED),
-        "timed_out": _url(**closed, resolution=Resolution.TIMED_OUT),
-        "replies": _url(replied_after=start),
-        "rejections": _url(rejected_after=start),
-        "reject_rate": _url(rejected_after=start),
-        "first_reply": _url(first_replied_after=start),
-        "review_wait": _url(decided_after=start),
-        "open_pending": _url(status=TicketStatus.PENDING),
-        "open_under_review": _url(status=TicketStatus.UNDER_REVIEW),
-        "due_soon": _url(status="due_soon"),
+        "received": f"{_url.base}&created_after={start}",
+        "closed": closed,
+        "on_time_rate": closed,
+        "approved": f"{closed}&resolution={Resolution.APPROVED}",
+        "agreed": f"{closed}&resolution={Resolution.AGREED}",
+        "timed_out": f"{closed}&resolution={Resolution.TIMED_OUT}",
+        "replies": f"{_url.base}&replied_after={start}",
+        "rejections": rejected,
+        "reject_rate": rejected,
+        "first_reply": f"{_url.base}&first_replied_after={start}",
+        "review_wait": f"{_url.base}&decided_after={start}",
+        "open_pending": _url.with_status(TicketStatus.PENDING),
+        "open_under_review": _url.with_status(TicketStatus.UNDER_REVIEW),
+        "due_soon": _url.with_status("due_soon"),
     }
 
 

@@ -62,9 +62,11 @@ def index(request):
     rows = figures.ranking(days=context["days"], service_type=context["service_type"])
     context["as_of"] = rows[0].as_of if rows else figures.as_of()
     rows = _sorted(rows, sort.lstrip("-"), descending=descending)
+    shop_query = _shop_query(request)
     context.update(
         rows=[{"figures": row, "links": links.figure_links(row),
-               "url": _shop_url(row.shop.id, request)} for row in rows],
+               "url": reverse("scorecard:shop", args=[row.shop.id]) + shop_query}
+              for row in rows],
         sort=sort,
         sort_links=_sort_links(request, sort),
         can_export=roles.is_ops(request.user),
@@ -93,11 +95,11 @@ def _sort_links(request, current: str) -> dict[str, str]:
     return result
 
 
-def _shop_url(shop_id: int, request) -> str:
+def _shop_query(request) -> str:
+    """The ranking's parameters but its order, for the links to each shop."""
     query = request.GET.copy()
     query.pop("sort", None)
-    suffix = f"?{query.urlencode()}" if query else ""
-    return reverse("scorecard:shop", args=[shop_id]) + suffix
+    return f"?{query.urlencode()}" if query else ""
 
 
 @require_GET
