@@ -5,10 +5,18 @@ served as images, so the page itself stays free of inline script and style
 from __future__ import annotations
 
 import pygal
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
+from tickets.models import ServiceType, Shop
+
+from . import figures as scorecard_figures
+from .durations import CACHE_SECONDS
 from .figures import ShopFigures
+from .refresh import rollup_version
 
 STYLE = Style(background="white", plot_background="white", foreground="#1f2933",
               foreground_strong="#1f2933", foreground_subtle="#cbd2d9",
@@ -50,3 +58,21 @@ def render(name: str, figures: ShopFigures) -> bytes:
     else:
         raise ValueError(name)
     return chart.render()
+
+
+def shop_chart(name: str, shop: Shop, *, days: int, service_type: ServiceType | None) -> bytes:
+    """The chart of the shop's period, rendered once per rollup version: a
+    chart draws the daily series only, which changes only when a refresh
+    rewrites the rollups (a new version) or the period moves on a day (a new
+    first day), so the key holds both, with the language of its labels."""
+    _refreshed_at, version = rollup_version()
+    first = scorecard_figures.period_start(shop.zone, days, timezone.now()).date()
+    key = (f"scorecard:chart:{version}:{name}:{shop.id}:{days}:"
+           f"{service_type.code if service_type else ''}:{first.isoformat()}:{get_language()}")
+    svg = cache.get(key) if version is not None else None
+    if svg is None:
+        card = scorecard_figures.shop_figures(shop, days=days, service_type=service_type)
+        svg = render(name, card)
+        if version is not None:
+            cache.set(key, svg, timeout=CACHE_SECONDS)
+    return svg

@@ -15,25 +15,24 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Sum
 from django.utils import timezone
 
-from tickets.models import ServiceType, Shop, Ticket, TicketStatus
-from tickets.selectors import due_soon_condition
+from tickets.models import ServiceType, Shop
 
 from . import durations
 from .durations import ALL_TYPES, Durations
 from .durations import NONE as NO_DURATIONS
 from .models import ShopDay
+from .open_counts import OpenCounts, open_counts
 from .refresh import last_refreshed_at, rollup_version
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
-# Every status but closed (the status check constraint names them all).
-OPEN_STATUSES = tuple(status for status in TicketStatus.values if status != TicketStatus.CLOSED)
 COUNTERS = ("received", "closed", "approved", "agreed", "timed_out", "replies", "rejections")
+# A counter's sum over rollup rows, by name (an annotation may not reuse a field's).
+TOTALS = {name: f"total_{name}" for name in COUNTERS}
 
 
 @dataclass
@@ -126,20 +125,23 @@ def shop_with_breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None
     series, and its breakdown; the shop's open counts are the sums of the
     breakdown's (one count of its open tickets for both)."""
     now = now or timezone.now()
-    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False)[0]
-    rows = breakdown(shop, days=days, now=now)
+    rollups = rollup_version()
+    card = _figures([shop], days=days, service_type=None, now=now, daily=True, live=False,
+                    rollups=rollups)[0]
+    rows = breakdown(shop, days=days, now=now, rollups=rollups)
     card.open_pending = sum(row.open_pending for row in rows)
     card.open_under_review = sum(row.open_under_review for row in rows)
     card.due_soon = sum(row.due_soon for row in rows)
     return card, rows
 
 
-def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[ShopFigures]:
+def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None,
+              rollups: tuple | None = None) -> list[ShopFigures]:
     """The shop's figures per service type it had any activity or open ticket
     of: one pass over the shop's rollups and one grouped count of its open
     tickets, whatever the number of types (no daily series)."""
     now = now or timezone.now()
-    refreshed_at, version = rollup_version()
+    refreshed_at, version = rollups or rollup_version()
     start = period_start(shop.zone, days, now)
     by_type: dict[int, ShopFigures] = {}
 
@@ -149,10 +151,11 @@ def breakdown(shop: Shop, *, days: int, now: dt.datetime | None = None) -> list[
                                            start=start, as_of=refreshed_at)
         return by_type[type_id]
 
-    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None):
+    for row in _rollups([shop.id], first=start.date(), days=days, service_type=None,
+                        by="service_type_id"):
         _add_row(item(row["service_type_id"]), row)
-    for type_id, counts in _open_counts(Ticket.objects.filter(shop=shop), "service_type_id",
-                                        now=now).items():
+    for type_id, counts in open_counts([shop.id], service_type=None, group="service_type_id",
+                                       now=now).items():
         _set_open_counts(item(type_id), counts)
     per_type = durations.for_shops({shop.id: start.date()}, days=days, version=version)[shop.id]
     result = []
@@ -189,10 +192,12 @@ def week_figures(shop: Shop, *, first: dt.date) -> ShopFigures:
 
 
 def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
-             now: dt.datetime, daily: bool, live: bool = True) -> list[ShopFigures]:
-    """``live``: with the open counts of right now (``now`` is now)."""
+             now: dt.datetime, daily: bool, live: bool = True,
+             rollups: tuple | None = None) -> list[ShopFigures]:
+    """``live``: with the open counts of right now (``now`` is now).
+    ``rollups``: ``rollup_version()``, when the caller has just read it."""
     # The version before the rows: rows read after it are at least that new.
-    refreshed_at, version = rollup_version()
+    refreshed_at, version = rollups or rollup_version()
     figures = {shop.id: ShopFigures(shop=shop, days=days, service_type=service_type,
                                     start=period_start(shop.zone, days, now),
                                     as_of=refreshed_at)
@@ -208,13 +213,12 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
         by_zone[shop.time_zone].append(shop.id)
     for shop_ids in by_zone.values():
         first = figures[shop_ids[0]].start.date()
-        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type):
+        for row in _rollups(shop_ids, first=first, days=days, service_type=service_type,
+                            by=("shop_id", "day") if daily else "shop_id"):
             _add_row(figures[row["shop_id"]], row)
     if live:
-        tickets = Ticket.objects.filter(shop_id__in=list(figures))
-        if service_type is not None:
-            tickets = tickets.filter(service_type=service_type)
-        for shop_id, counts in _open_counts(tickets, "shop_id", now=now).items():
+        for shop_id, counts in open_counts(list(figures), service_type=service_type,
+                                           group="shop_id", now=now).items():
             _set_open_counts(figures[shop_id], counts)
     type_key = service_type.id if service_type is not None else ALL_TYPES
     found = durations.for_shops({shop_id: item.start.date() for shop_id, item in figures.items()},
@@ -225,49 +229,32 @@ def _figures(shops: list[Shop], *, days: int, service_type: ServiceType | None,
 
 
 def _rollups(shop_ids: list[int], *, first: dt.date, days: int,
-             service_type: ServiceType | None):
+             service_type: ServiceType | None, by: str | tuple[str, ...]):
     """The counters of the shops' rollup rows of ``days`` days from ``first``
-    (shops of one time zone: they share their calendar); the durations are
-    read apart (``scorecard.durations``)."""
+    (shops of one time zone: they share their calendar), summed by the database
+    per value of the column(s) ``by``: a 90-day ranking reads a row per shop,
+    not one per shop, service type and day (the durations are read apart,
+    ``scorecard.durations``)."""
     rows = ShopDay.objects.filter(shop_id__in=shop_ids, day__gte=first,
                                   day__lt=first + dt.timedelta(days=days))
     if service_type is not None:
         rows = rows.filter(service_type=service_type)
-    return rows.values("shop_id", "service_type_id", "day", *COUNTERS).order_by()
+    by = (by,) if isinstance(by, str) else by
+    return rows.values(*by).annotate(
+        **{total: Sum(name) for name, total in TOTALS.items()}).order_by()
 
 
 def _add_row(item: ShopFigures, row: dict) -> None:
-    """Add one rollup row's counters to the figures (and to its day of the
-    daily series, when the figures have one)."""
-    for name in COUNTERS:
-        setattr(item, name, getattr(item, name) + row[name])
-    if item.daily:
+    """Add one row of summed counters to the figures (and, when it is one day's
+    and the figures have a daily series, to that day)."""
+    for name, total in TOTALS.items():
+        setattr(item, name, getattr(item, name) + row[total])
+    if item.daily and "day" in row:
         day = item.daily[(row["day"] - item.daily[0].day).days]
-        day.received += row["received"]
-        day.closed += row["closed"]
-        day.timed_out += row["timed_out"]
+        day.received += row[TOTALS["received"]]
+        day.closed += row[TOTALS["closed"]]
+        day.timed_out += row[TOTALS["timed_out"]]
 
-
-class OpenCounts(NamedTuple):
-    pending: int
-    under_review: int
-    due_soon: int
-
-
-def _open_counts(tickets, group: str, *, now: dt.datetime) -> dict[int, OpenCounts]:
-    """Right now, not from the rollups: one grouped count over the open
-    tickets of ``tickets``, per value of the column ``group``."""
-    # COUNT(status), not COUNT(id) (status is never null): every column the
-    # query reads is in the partial index ticket_open, so PostgreSQL answers
-    # from the index alone.
-    counts = (tickets.filter(status__in=OPEN_STATUSES).values(group)
-              .annotate(pending=Count("status", filter=Q(status=TicketStatus.PENDING)),
-                        under_review=Count("status",
-                                           filter=Q(status=TicketStatus.UNDER_REVIEW)),
-                        due_soon=Count("status", filter=due_soon_condition(now)))
-              .order_by())
-    return {row[group]: OpenCounts(row["pending"], row["under_review"], row["due_soon"])
-            for row in counts}
 
 def _set_open_counts(item: ShopFigures, counts: OpenCounts) -> None:
     item.open_pending, item.open_under_review, item.due_soon = counts

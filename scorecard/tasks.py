@@ -2,16 +2,18 @@
 
 from celery import shared_task
 
-from . import figures, refresh, weekly
+from . import figures, open_counts, refresh, weekly
 
 
 @shared_task(name="scorecard.tasks.refresh_scorecard", ignore_result=True)
 def refresh_scorecard() -> dict:
     """Run by beat every SCORECARD_REFRESH_SECONDS; rebuilds only the days that
     changed since the last run, so running it again is cheap and harmless;
-    then computes the new rollups' durations for the pages."""
+    then computes the new rollups' durations for the pages and folds the open
+    tickets' kept changes (``scorecard.open_counts``)."""
     result = refresh.refresh()
     figures.warm()
+    open_counts.compact()
     return {"days": result.days, "rows": result.rows}
 
 

@@ -36,7 +36,7 @@ def _common(request, params, *, valid: bool) -> dict:
         "service_type": data.get("service_type"),
         "periods": figures.PERIODS,
         "service_types": ServiceType.objects.all(),
-        "as_of": figures.as_of(),
+        # "as_of": the figures' own when they are shown (read with them).
     }
 
 
@@ -57,12 +57,16 @@ def index(request):
         context["sort_error"] = True
         valid = False
     if not valid:
-        return render(request, "scorecard/ranking.html", {**context, "rows": []}, status=400)
+        return render(request, "scorecard/ranking.html",
+                      {**context, "rows": [], "as_of": figures.as_of()}, status=400)
     rows = figures.ranking(days=context["days"], service_type=context["service_type"])
+    context["as_of"] = rows[0].as_of if rows else figures.as_of()
     rows = _sorted(rows, sort.lstrip("-"), descending=descending)
+    shop_query = _shop_query(request)
     context.update(
         rows=[{"figures": row, "links": links.figure_links(row),
-               "url": _shop_url(row.shop.id, request)} for row in rows],
+               "url": reverse("scorecard:shop", args=[row.shop.id]) + shop_query}
+              for row in rows],
         sort=sort,
         sort_links=_sort_links(request, sort),
         can_export=roles.is_ops(request.user),
@@ -91,11 +95,11 @@ def _sort_links(request, current: str) -> dict[str, str]:
     return result
 
 
-def _shop_url(shop_id: int, request) -> str:
+def _shop_query(request) -> str:
+    """The ranking's parameters but its order, for the links to each shop."""
     query = request.GET.copy()
     query.pop("sort", None)
-    suffix = f"?{query.urlencode()}" if query else ""
-    return reverse("scorecard:shop", args=[shop_id]) + suffix
+    return f"?{query.urlencode()}" if query else ""
 
 
 @require_GET
@@ -110,7 +114,8 @@ def _shop_page(request, shop, params, valid: bool):
     context = {**_common(request, params, valid=valid), "shop": shop,
                "sees_ranking": access.sees_ranking(request.user)}
     if not valid:
-        return render(request, "scorecard/shop.html", context, status=400)
+        return render(request, "scorecard/shop.html", {**context, "as_of": figures.as_of()},
+                      status=400)
     days, service_type = context["days"], context["service_type"]
     if service_type is None:
         card, breakdown = figures.shop_with_breakdown(shop, days=days)
@@ -119,10 +124,12 @@ def _shop_page(request, shop, params, valid: bool):
     query = request.GET.copy()
     query.pop("shop", None)
     context.update(
+        as_of=card.as_of,
         card=card,
         links=links.figure_links(card),
-        daily=[{"day": day, "links": links.day_links(card, day)}
-               for day in reversed(card.daily)],
+        daily=[{"day": day, "links": day_links} for day, day_links
+               in zip(reversed(card.daily), links.daily_links(card, card.daily[::-1]),
+                      strict=True)],
         breakdown=[{"figures": row, "links": links.figure_links(row)} for row in breakdown],
         chart_urls={name: reverse("scorecard:chart", args=[shop.id, name])
                     + f"?{query.urlencode()}" for name in charts.CHARTS},
@@ -146,9 +153,9 @@ def chart(request, shop_id: int, name: str):
         raise Http404("no such chart")
     if not valid:
         return HttpResponse(status=400)
-    card = figures.shop_figures(shop, days=params.cleaned_data["days"],
-                                service_type=params.cleaned_data["service_type"])
-    response = HttpResponse(charts.render(name, card), content_type="image/svg+xml")
+    svg = charts.shop_chart(name, shop, days=params.cleaned_data["days"],
+                            service_type=params.cleaned_data["service_type"])
+    response = HttpResponse(svg, content_type="image/svg+xml")
     response["Content-Security-Policy"] = CHART_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=60"

@@ -353,8 +353,11 @@ class Ticket(models.Model):
             models.Index(fields=["handler", "status", "-created_at", "-id"],
                          name="ticket_handler_status_created",
                          condition=Q(handler__isnull=False)),
-            # The scorecard's live counts (open, under review, due soon), per
-            # shop or per service type of a shop:
+            # The scorecard's live counts: due soon, one range per shop and type,
+            # WHERE shop_id IN (...) AND service_type_id IN (...)
+            #   AND status = 'pending' AND deadline > ? AND deadline <= ?
+            # and, where the database does not keep the open ones counted
+            # (SQLite; scorecard.open_counts), open and under review too:
             # WHERE shop_id IN (...) [AND service_type_id = ?]
             #   AND status IN ('pending', 'under_review') GROUP BY shop_id
             # Every column they read is here, so an index-only scan over the open

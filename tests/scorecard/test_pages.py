@@ -87,3 +87,18 @@ def test_users_without_a_role_are_refused(db, history):
 
     assert client_for(UserFactory()).get("/scorecard/").status_code == 403
     assert Client().get("/scorecard/").status_code == 302
+
+
+def test_a_chart_is_kept_until_a_refresh_changes_its_figures(merchant, history, shop_a,
+                                                              make_ticket):
+    from scorecard.refresh import refresh
+
+    client = client_for(merchant)
+    url = f"/scorecard/{shop_a.id}/chart/volume.svg"
+    before = client.get(url, {"days": 7}).content
+    assert client.get(url, {"days": 7}).content == before
+    for _ in range(3):
+        make_ticket()
+    assert client.get(url, {"days": 7}).content == before  # not refreshed yet
+    refresh()
+    assert client.get(url, {"days": 7}).content != before

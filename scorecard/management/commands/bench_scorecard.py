@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from scorecard import figures
+from scorecard import figures, open_counts
 from scorecard.models import ShopDay
 from scorecard.refresh import last_refreshed_at, refresh
 from tickets import demo
@@ -112,6 +112,8 @@ class Command(BaseCommand):
         done = refresh(full=full)
         self.stdout.write(f"{'Full' if full else 'Incremental'} refresh: {done.days:,} "
                           f"shop-days in {time.monotonic() - started:.1f} s")
+        if full:
+            _vacuum_rollups()
         # What the refresh task does next; a page computes its own shop's on a miss.
         started = time.monotonic()
         figures.warm()
@@ -141,10 +143,12 @@ class Command(BaseCommand):
         # As autovacuum would have by then: the day's transitions arrive over
         # the day, the refresh task runs every few minutes.
         demo.refresh_statistics()
-        # As the refresh task runs it: the refresh, then the new rollups' durations.
+        # As the refresh task runs it: the refresh, the new rollups' durations,
+        # the open tickets' kept changes folded.
         started = time.perf_counter()
         result = refresh()
         figures.warm()
+        open_counts.compact()
         seconds = time.perf_counter() - started
         counted = _counted_since(today) - counted_before
         self.stdout.write(f"Refresh over {stamped:,} transitions today: {result.days:,} "
@@ -153,6 +157,19 @@ class Command(BaseCommand):
             raise CommandError(f"the refresh counted {counted:,} of the {stamped:,} "
                                f"transitions stamped today")
         return seconds
+
+
+def _vacuum_rollups() -> None:
+    """After a full rebuild, as autovacuum does within a minute or so (tens of
+    thousands of new rows): without it no page of the new rollups is marked
+    all-visible yet, and the figures' index-only scans of the rollups
+    (``shopday_day_shop_counters``) would visit every row's heap page. Every
+    later refresh rewrites only the days that changed. (Not in a test's
+    transaction: VACUUM cannot run in one.)"""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(ShopDay._meta.db_table)}")
 
 
 def _counted_since(day) -> int:
