@@ -31,22 +31,29 @@
     node.focus();
   }
 
+  // Only swaps a person asked for count: a poll (the badge, the workbench's
+  // claim renewal) has no triggering event, and one that lands while a
+  // decision's swap is settling must neither cancel nor take its focus move.
+  function askedFor(event) {
+    var config = event.detail.requestConfig;
+    return !!(config && config.triggeringEvent);
+  }
+
   // Which element the swap replaced or filled: outerHTML swaps put a new
   // element under the same id, so it is found again by id after settling.
   var pending = null;
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var cause = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
-    pending = cause ? {id: event.detail.target.id, node: event.detail.target} : null;
+    if (askedFor(event)) pending = {id: event.detail.target.id, node: event.detail.target};
   });
   // Where focus was right after the swap (htmx gives it back to an element of
   // the same id): if it is elsewhere in the new content by the time the swap
   // settles, a quick keyboard user moved it there (r puts the caret in the
   // reason), and it stays.
-  document.addEventListener("htmx:afterSwap", function () {
-    if (pending) pending.focused = document.activeElement;
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (pending && askedFor(event)) pending.focused = document.activeElement;
   });
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (!pending) return;
+    if (!pending || !askedFor(event)) return;
     var node = (pending.id && document.getElementById(pending.id)) || pending.node;
     var focused = pending.focused;
     pending = null;
