@@ -1,8 +1,8 @@
-"""Celery tasks of the scorecard: thin adapters around ``scorecard.refresh``."""
+"""Celery tasks of the scorecard: thin adapters around ``scorecard.upkeep`` and ``scorecard.weekly``."""
 
 from celery import shared_task
 
-from . import figures, open_counts, refresh, weekly
+from . import upkeep, weekly
 
 
 @shared_task(name="scorecard.tasks.refresh_scorecard", ignore_result=True)
@@ -11,9 +11,7 @@ def refresh_scorecard() -> dict:
     changed since the last run, so running it again is cheap and harmless;
     then computes the new rollups' durations for the pages and folds the open
     tickets' kept changes (``scorecard.open_counts``)."""
-    result = refresh.refresh()
-    figures.warm()
-    open_counts.compact()
+    result = upkeep.bring_up_to_date()
     return {"days": result.days, "rows": result.rows}
 
 

@@ -31,9 +31,10 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from scorecard import figures, open_counts
+from scorecard import figures
 from scorecard.models import ShopDay
 from scorecard.refresh import last_refreshed_at, refresh
+from scorecard.upkeep import bring_up_to_date
 from tickets import demo
 from tickets.benchmarking import (
     measure,
@@ -146,9 +147,7 @@ class Command(BaseCommand):
         # As the refresh task runs it: the refresh, the new rollups' durations,
         # the open tickets' kept changes folded.
         started = time.perf_counter()
-        result = refresh()
-        figures.warm()
-        open_counts.compact()
+        result = bring_up_to_date()
         seconds = time.perf_counter() - started
         counted = _counted_since(today) - counted_before
         self.stdout.write(f"Refresh over {stamped:,} transitions today: {result.days:,} "

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from scorecard import figures
-from scorecard.refresh import refresh
+from scorecard.upkeep import bring_up_to_date
 
 
 class Command(BaseCommand):
@@ -13,7 +12,6 @@ class Command(BaseCommand):
                             help="Rebuild every day of every shop.")
 
     def handle(self, *args, full: bool = False, **options):
-        result = refresh(full=full)
-        figures.warm()
+        result = bring_up_to_date(full=full)
         self.stdout.write(f"Rebuilt {result.days} shop-days ({result.rows} rows) "
                           f"as of {result.refreshed_at.isoformat()}.")
