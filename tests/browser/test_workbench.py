@@ -115,6 +115,11 @@ def test_an_agent_clears_ten_replies_with_the_keyboard_in_two_requests_each(
             if index:
                 expect(page.locator("#review-pane")).to_be_focused()
             current = pane_number(page)
+            if index:
+                # Announced once the swap has settled: only then has htmx bound
+                # the new pane's forms (before, a key would submit them as a
+                # plain POST and a full page load, the no-JavaScript path).
+                expect(page.locator("#live-region")).to_contain_text(current)
             assert current != held_by_second
             seen.append(current)
             if index % 3 == 1:
