@@ -5,6 +5,7 @@ shop is chosen by parameter, ``shop`` (an id). Bad values are field errors (400)
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tickets.choices import CatalogueChoiceField
 from tickets.models import ServiceType
 
 from .figures import DEFAULT_PERIOD, PERIODS
@@ -16,7 +17,7 @@ class ScorecardParams(forms.Form):
         choices=[(str(days), str(days)) for days in PERIODS],
         error_messages={"invalid_choice": _("The period must be 7, 30 or 90 days.")},
     )
-    service_type = forms.ModelChoiceField(
+    service_type = CatalogueChoiceField(
         label=_("Service type"), required=False, queryset=ServiceType.objects.all(),
         to_field_name="code", empty_label=_("Any"),
         error_messages={"invalid_choice": _("There is no service type with this code.")},

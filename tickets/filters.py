@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .choices import CatalogueChoiceFilter
 from .models import EventKind, Resolution, ServiceType, Shop, Ticket, TicketEvent, TicketStatus
 from .widget_html import QUICK_RENDERER
 
@@ -175,7 +176,7 @@ class TicketFilter(django_filters.FilterSet):
         label=_("Ticket number"), field_name="number", lookup_expr="exact", max_length=20,
         widget=NUMBER_INPUT,
     )
-    service_type = django_filters.ModelChoiceFilter(
+    service_type = CatalogueChoiceFilter(
         label=_("Service type"),
         queryset=_service_types,
         to_field_name="code",
@@ -186,7 +187,7 @@ class TicketFilter(django_filters.FilterSet):
     created_before = TimeBoundFilter(label=_("Created to"), upper=True)
     # For agents and ops (a merchant's scope is one shop already; the pages do
     # not show them the field). By id: shop names may change.
-    shop = django_filters.ModelChoiceFilter(
+    shop = CatalogueChoiceFilter(
         label=_("Shop"), queryset=_shops, field_name="shop", empty_label=_("Any"),
     )
 

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .assignment import MAX_BATCH
+from .choices import CatalogueChoiceField
 from .evidence import EvidenceRefused, process_uploads
 from .models import Order, ServiceType
 from .widget_html import QUICK_RENDERER
@@ -125,7 +126,7 @@ class ReplyTemplateForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text=_("Placeholders: {order_number}, {tracking_number}, "
                                        "{product}, {buyer} (masked)."))
-    service_type = forms.ModelChoiceField(
+    service_type = CatalogueChoiceField(
         label=_("Service type"), queryset=ServiceType.objects.filter(is_active=True),
         to_field_name="code", required=False, empty_label=_("Every service type"),
     )
@@ -163,7 +164,7 @@ class CloseForm(forms.Form):
 
 class TicketCreateForm(forms.Form):
     order_number = forms.CharField(label=_("Order number"), max_length=32)
-    service_type = forms.ModelChoiceField(
+    service_type = CatalogueChoiceField(
         label=_("Service type"),
         queryset=ServiceType.objects.filter(is_active=True),
         to_field_name="code",

@@ -202,3 +202,28 @@ def test_choices_start_with_any_not_dashes(db, refund):
 
 def test_presentation_does_not_change_what_any_means(as_merchant, tickets):
     assert len(numbers(as_merchant(service_type="", created_after="", created_before=""))) == 4
+
+
+def test_the_catalogue_choices_are_read_without_a_server_side_cursor(require_postgres, refund,
+                                                                    shop_a):
+    """Django reads a choice field's queryset through a server-side cursor on
+    PostgreSQL (DECLARE, FETCH, FETCH, CLOSE); the filter bar's catalogues
+    are read with one plain query, and an edit shows on the next render."""
+    from django.db import connection
+
+    cursors = []
+
+    def record(execute, sql, params, many, context):
+        cursors.append(type(context["cursor"].cursor).__name__)
+        return execute(sql, params, many, context)
+
+    form = TicketFilter({}).form
+    with connection.execute_wrapper(record):
+        service_types = [label for _value, label in form.fields["service_type"].choices]
+        shops = [label for _value, label in form.fields["shop"].choices]
+    assert refund.name in service_types and shop_a.name in shops
+    assert cursors == ["Cursor", "Cursor"]
+
+    refund.name_en = refund.name_zh = "改名了"
+    refund.save()
+    assert "改名了" in [label for _value, label in form.fields["service_type"].choices]
