@@ -13,6 +13,7 @@ process. Slow uploads are still best absorbed by a buffering proxy in front
 Every value can be set from the environment; the defaults suit a small box.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -60,3 +61,13 @@ errorlog = "-"
 # X-Forwarded-Proto is trusted from the proxy only (Django reads it through
 # SECURE_PROXY_SSL_HEADER); gunicorn's default trusts 127.0.0.1.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Move what loading the app allocated (Django's apps, models, URL
+    patterns, translations: hundreds of thousands of objects that live as long
+    as the worker) out of the garbage collector's sight. Otherwise every full
+    collection walks them all again: measured in-process, about 3.8 ms of a
+    20 ms list page's CPU time on average."""
+    gc.collect()
+    gc.freeze()

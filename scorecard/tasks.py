@@ -1,4 +1,5 @@
-"""Celery tasks of the scorecard: thin adapters around ``scorecard.upkeep`` and ``scorecard.weekly``."""
+"""Celery tasks of the scorecard: thin adapters around ``scorecard.upkeep``
+and ``scorecard.weekly``."""
 
 from celery import shared_task
 

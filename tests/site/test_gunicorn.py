@@ -3,6 +3,7 @@ configuration, connections that send half a request and hold still leave
 room for everybody else. (With ``gunicorn -w 3`` sync workers, three such
 connections made every other request wait about 30 s.)"""
 
+import gc
 import os
 import signal
 import socket
@@ -85,6 +86,19 @@ def test_the_configuration_uses_threaded_workers_and_request_limits():
     assert namespace["graceful_timeout"] > 0
     assert namespace["limit_request_line"] and namespace["limit_request_fields"]
     assert namespace["limit_request_field_size"]
+
+
+def test_a_worker_freezes_what_loading_the_app_allocated():
+    namespace = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
+    assert gc.get_freeze_count() == 0
+    try:
+        namespace["post_worker_init"](worker=None)
+        # The app's modules, already imported in this process, are out of the
+        # collector's generations now.
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
 
 
 def test_half_open_connections_do_not_stall_other_requests(gunicorn):
