@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from . import claims, selectors
 from .filters import TicketFilter
@@ -99,8 +99,17 @@ def _before(queue: QuerySet, ticket: Ticket) -> QuerySet:
             .order_by("-last_replied_at", "-id"))
 
 
-def _number(qs: QuerySet) -> str | None:
-    return qs.values_list("number", flat=True).first()
+def _neighbours(queue: QuerySet, ticket: Ticket) -> tuple[str | None, str | None]:
+    """The numbers of the replies before and after ``ticket`` in the queue:
+    one keyset step each way, asked as two scalar subqueries of one query (a
+    round trip less on every fragment; a UNION of the two would not run on
+    SQLite, which refuses LIMIT inside a compound query)."""
+    def first_number(side: QuerySet) -> Subquery:
+        return Subquery(side.values("number")[:1])
+
+    return (Ticket.objects.filter(pk=ticket.pk)
+            .values_list(first_number(_before(queue, ticket)), first_number(_after(queue, ticket)))
+            .get())
 
 
 def claim_next(user, ticket_filter: TicketFilter, *, now: datetime,
@@ -141,6 +150,5 @@ def review_pane(user, ticket: Ticket, ticket_filter: TicketFilter, *,
                       rejections=rejections[::-1])
     if ticket.last_replied_at is not None:
         queue = queue_scope(user, ticket_filter, now)
-        pane.prev_number = _number(_before(queue, ticket))
-        pane.next_number = _number(_after(queue, ticket))
+        pane.prev_number, pane.next_number = _neighbours(queue, ticket)
     return pane

@@ -58,6 +58,23 @@ def test_opening_a_reply_claims_it_and_shows_it_in_reading_order(client, agent, 
     assert "回复 0" in pane
 
 
+def test_previous_and_next_are_the_neighbours_in_the_queue_others_claims_skipped(
+        client, agent, agent2, make_ticket, merchant, queue):
+    fourth = make_ticket()
+    lifecycle.reply(fourth, actor=merchant, body="回复 3")
+    client.force_login(agent2)
+    client.get(review_url(queue[1]))  # agent2 holds the middle one
+    client.force_login(agent)
+
+    def neighbours(ticket):
+        pane = client.get(review_url(ticket)).context["pane"]
+        return pane.prev_number, pane.next_number
+
+    assert neighbours(queue[0]) == (None, queue[2].number)
+    assert neighbours(queue[2]) == (queue[0].number, fourth.number)
+    assert neighbours(fourth) == (queue[2].number, None)
+
+
 def test_another_agents_queue_skips_a_claimed_reply(client, agent, agent2, queue):
     client.force_login(agent)
     client.get(review_url(queue[0]))
