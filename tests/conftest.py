@@ -47,6 +47,13 @@ def _fresh_review_queue_count():
     review_queue.bump()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reason_catalogue():
+    """The process keeps the rejection reasons for a minute; a test's rows
+    roll back without a signal, so the next test reads them afresh."""
+    reasons.forget_catalogue()
+
+
 @pytest.fixture
 def require_postgres(db):
     if connection.vendor != "postgresql":

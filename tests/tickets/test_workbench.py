@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import MerchantFactory, ServiceTypeFactory, UserFactory
-from tickets import claims, lifecycle
+from tickets import claims, lifecycle, reasons
 from tickets.models import EventKind, RejectReason, Ticket, TicketEvent, TicketStatus
 
 REVIEW = "/review/"
@@ -251,6 +251,30 @@ def test_a_reason_for_another_service_type_is_400(client, agent, under_review_ti
     # The form only offers what applies.
     form = html_of(client.get(review_url(under_review_ticket)))
     assert 'value="invalid_tracking"' not in form and 'value="not_solved"' in form
+
+
+def test_the_offered_reasons_are_read_once_a_while_and_an_edit_here_shows_at_once(
+        reject_reasons, django_assert_num_queries, monkeypatch):
+    invoice = ServiceTypeFactory(code="invoice", name_zh="发票", name_en="Invoice")
+
+    def offered():
+        return [reason.code for reason in reasons.choices_for(invoice.pk)]
+
+    assert "mismatch" in offered()
+    with django_assert_num_queries(0):
+        assert "mismatch" in offered()
+    # As the admin site saves it (in this process): at once.
+    reject_reasons["mismatch"].is_active = False
+    reject_reasons["mismatch"].save()
+    assert "mismatch" not in offered()
+    reject_reasons["not_solved"].service_types.set([ServiceTypeFactory(code="other_type")])
+    assert "not_solved" not in offered()
+    # Changed through another process (no signal here): once the catalogue is
+    # older than CATALOGUE_SECONDS.
+    RejectReason.objects.filter(code="mismatch").update(is_active=True)
+    assert "mismatch" not in offered()
+    monkeypatch.setattr(reasons, "CATALOGUE_SECONDS", -1)
+    assert "mismatch" in offered()
 
 
 def test_a_coded_rejection_is_recorded_and_shown_with_its_label(client, agent, merchant,
