@@ -28,6 +28,7 @@ from . import roles
 from .filters import TicketFilter
 from .models import Ticket, TicketStatus
 from .pagination import PAGE_SIZE, KeysetPage, keyset_page
+from .rows import ROW_FIELDS
 
 # Tab counts stop at this bound and show "10,000+". An exact COUNT over a large
 # scope (every closed ticket of the platform: ~900,000 rows at 1,000,000
@@ -158,7 +159,7 @@ def ticket_listing(*, user, ticket_filter: TicketFilter, tab: str, after: str | 
     status_filter = ticket_filter.filters["status"]
     order = list_order(tab)
     page = keyset_page(_in_tab(ticket_filter, base, tab, first_page=not (after or before),
-                               user=user, now=now),
+                               user=user, now=now).only(*ROW_FIELDS),
                        key=order.key, descending=order.descending, after=after, before=before,
                        row_values=tab == MINE)
     counted = {status: status_filter.filter(base, status) for status in TicketStatus.values}

@@ -19,6 +19,7 @@ from . import claims, selectors
 from .filters import TicketFilter
 from .models import EventKind, Ticket, TicketEvent, TicketStatus
 from .pagination import KeysetPage, keyset_page
+from .rows import ROW_FIELDS
 
 # Replies tried when opening "the next one": each may be claimed by another
 # agent between reading the queue and claiming it.
@@ -73,7 +74,7 @@ def review_queue(user, ticket_filter: TicketFilter, *, now: datetime,
     ``pagination.InvalidCursor``."""
     scope = _filtered_scope(user, ticket_filter)
     queue = _in_queue(scope, ticket_filter, user, now)
-    page = keyset_page(queue, key="last_replied_at", descending=False,
+    page = keyset_page(queue.only(*ROW_FIELDS), key="last_replied_at", descending=False,
                        after=after, before=before)
     # Counting a full queue reads 10,000 rows (the claim columns are not in
     # the queue's index): like a list tab at the cap, "10,000+" is remembered
