@@ -39,6 +39,9 @@ ROW_FIELDS = (
     "service_type", "service_type__name_zh", "service_type__name_en",
     "handler", "handler__username",
 )
+# The review queue's rows have no order or handler column: joined without them.
+QUEUE_ROW_FIELDS = tuple(name for name in ROW_FIELDS
+                         if name.split("__")[0] not in ("order", "handler"))
 
 
 @dataclass(frozen=True)

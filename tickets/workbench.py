@@ -19,7 +19,7 @@ from . import claims, selectors
 from .filters import TicketFilter
 from .models import EventKind, Ticket, TicketEvent, TicketStatus
 from .pagination import KeysetPage, keyset_page
-from .rows import ROW_FIELDS
+from .rows import QUEUE_ROW_FIELDS
 
 # Replies tried when opening "the next one": each may be claimed by another
 # agent between reading the queue and claiming it.
@@ -74,7 +74,8 @@ def review_queue(user, ticket_filter: TicketFilter, *, now: datetime,
     ``pagination.InvalidCursor``."""
     scope = _filtered_scope(user, ticket_filter)
     queue = _in_queue(scope, ticket_filter, user, now)
-    page = keyset_page(queue.only(*ROW_FIELDS), key="last_replied_at", descending=False,
+    rows = queue.select_related(None).select_related("shop", "service_type")
+    page = keyset_page(rows.only(*QUEUE_ROW_FIELDS), key="last_replied_at", descending=False,
                        after=after, before=before)
     # Counting a full queue reads 10,000 rows (the claim columns are not in
     # the queue's index): like a list tab at the cap, "10,000+" is remembered
