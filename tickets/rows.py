@@ -112,11 +112,12 @@ def ticket_rows(tickets, columns: Columns, shared: RowContext) -> SafeString:
             link = f'<a class="mono" href="{detail_url(number)}">{number}</a>'
         cells.append(f'<td data-label="{labels["ticket_number"]}">{link}</td>')
         if columns.shop:
-            cells.append(f'<td data-label="{labels["shop"]}">{escape(ticket.shop.name)}</td>')
+            cells.append(f'<td data-label="{labels["shop"]}" class="shop-cell">'
+                         f'{escape(ticket.shop.name)}</td>')
         if columns.order:
             cells.append(f'<td data-label="{labels["order_number"]}" class="mono">'
                          f'{escape(ticket.order.number)}</td>')
-        cells.append(f'<td data-label="{labels["service_type"]}" class="nowrap">'
+        cells.append(f'<td data-label="{labels["service_type"]}" class="type-cell">'
                      f'{escape(ticket.service_type.name)}</td>')
         if columns.preview:
             cells.append(f'<td data-label="{labels["request"]}" class="preview">'
