@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape as _escape
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext, pgettext
@@ -86,8 +86,19 @@ def _url_maker(name: str):
     return lambda number: f"{prefix}{number}{suffix}"
 
 
+def escape(value) -> str:
+    """Django's ``escape`` without its lazy-string and SafeString wrapping (the
+    same characters escaped, by the same standard-library function): the rows
+    call it ten times each, and mark the whole table safe once."""
+    return _escape(str(value))
+
+
 def ticket_rows(tickets, columns: Columns, shared: RowContext) -> SafeString:
     """The rows for ``tickets``, one ``<tr>`` each."""
+    # Per table rather than per row: the active language's labels, the time zone.
+    status_labels = {value: escape(label) for value, label in TicketStatus.choices}
+    resolution_labels = {value: escape(label) for value, label in Resolution.choices}
+    zone = timezone.get_current_timezone()
     labels = {name: escape(label) for name, label in shared.labels.items()}
     detail_url = _url_maker("tickets:detail")
     review_url = _url_maker("tickets:review_ticket") if columns.review_links else None
@@ -125,9 +136,9 @@ def ticket_rows(tickets, columns: Columns, shared: RowContext) -> SafeString:
         if columns.status:
             cells.append(f'<td data-label="{labels["status"]}"><span class="badge '
                          f'status-{escape(ticket.status)}">'
-                         f'{escape(ticket.get_status_display())}</span></td>')
+                         f'{status_labels.get(ticket.status) or escape(ticket.status)}</span></td>')
         if columns.created:
-            created = timezone.localtime(ticket.created_at)
+            created = ticket.created_at.astimezone(zone)
             cells.append(f'<td data-label="{labels["created"]}" class="nowrap">'
                          f'{created:%Y-%m-%d %H:%M}</td>')
         if columns.waiting:
@@ -139,7 +150,8 @@ def ticket_rows(tickets, columns: Columns, shared: RowContext) -> SafeString:
             cells.append(f'<td data-label="{labels["time_left"]}">{left}</td>')
         if columns.result:
             result = (f'<span class="badge resolution-{escape(ticket.resolution)}">'
-                      f'{escape(ticket.get_resolution_display())}</span>'
+                      f'{resolution_labels.get(ticket.resolution) or escape(ticket.resolution)}'
+                      '</span>'
                       if ticket.resolution else MUTED_DASH)
             cells.append(f'<td data-label="{labels["result"]}">{result}</td>')
         if columns.handler:

@@ -375,3 +375,21 @@ def test_an_order_with_tickets_in_two_shops_is_impossible_but_filter_is_exact(
     client.force_login(merchant)
     assert numbers(client.get(LIST, {"order_number": "6912345678901234"})) == []
     assert numbers(client.get(LIST, {"order_number": order.number})) == [ticket.number]
+
+
+def test_what_merchants_and_buyers_typed_is_escaped_in_the_rows(client, ops, agent, make_ticket,
+                                                                 shop_a):
+    """The rows are written in Python, not by the template engine: every value
+    that came from outside (shop name, request text, status and result labels)
+    must come out as text."""
+    shop_a.name = '<img src=x onerror="alert(1)">&店'
+    shop_a.save()
+    ticket = make_ticket(content='<script>alert("x")</script> 买家 & 卖家')
+    lifecycle.close_as_agreed(ticket, actor=agent, note="")
+    client.force_login(ops)
+    html = client.get(LIST, {"status": "all"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;店" in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/scr" in html
+    assert 'status-closed">Closed</span>' in html
+    assert 'resolution-agreed">Agreement reached</span>' in html
