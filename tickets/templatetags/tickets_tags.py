@@ -115,3 +115,17 @@ def hours_minutes(start, end) -> str:
 def minutes_since(start, end) -> int:
     """Whole minutes from ``start`` to ``end`` (the presence note's "2 minutes ago")."""
     return max(0, int((end - start).total_seconds() // 60))
+
+
+@register.simple_tag
+def filter_bar_fields(form, with_status, sees_all_shops) -> list:
+    """The fields of the ticket filter's form that the filter bar shows: the
+    status only where no tabs pick it (``with_status``), the shop only for who
+    sees every shop, the filters the scorecard's links set only when they have
+    a value (``form.advanced_fields``). Chosen here in one pass: spelled as
+    template conditions on all fifteen fields they cost more than rendering
+    the widgets that are shown."""
+    return [field for field in form
+            if (with_status or field.name != "status")
+            and (sees_all_shops or field.name != "shop")
+            and (field.name not in form.advanced_fields or field.value())]
