@@ -55,12 +55,17 @@ class CompiledQuery:
 
     def first(self, value) -> Model | None:
         """The first row of the queryset for ``value``, or None."""
+        return next(iter(self._rows(value)), None)
+
+    def all(self, value) -> list[Model]:
+        """Every row of the queryset for ``value``."""
+        return list(self._rows(value))
+
+    def _rows(self, value):
         model, sql, params, at = self._for_vendor(connection.vendor)
         if connection.vendor == "postgresql" and self._prepare():
-            rows = model._default_manager.raw(f"EXECUTE {self._statement[0]}(%s)", [value])
-        else:
-            rows = model._default_manager.raw(sql, [*params[:at], value, *params[at + 1:]])
-        return next(iter(rows), None)
+            return model._default_manager.raw(f"EXECUTE {self._statement[0]}(%s)", [value])
+        return model._default_manager.raw(sql, [*params[:at], value, *params[at + 1:]])
 
     def _prepare(self) -> bool:
         """Prepare the statement on this connection unless it is already;

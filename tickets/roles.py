@@ -161,6 +161,16 @@ def shop_merchants(shop_id: int):
             .order_by("username"))
 
 
+# Compiled once: a manager's every list page offers them (the handler menu).
+# The marker is a shop id no shop has.
+_SHOP_MERCHANTS = CompiledQuery(shop_merchants, mark=-7_392_011)
+
+
+def shop_merchant_list(shop_id: int) -> list:
+    """``shop_merchants(shop_id)``, read through the compiled statement."""
+    return _SHOP_MERCHANTS.all(shop_id)
+
+
 def is_merchant(user) -> bool:
     return role_of(user) == Role.MERCHANT
 

@@ -54,6 +54,15 @@ def test_role_of_and_the_merchant_query_agree_for_every_kind_of_user(shop_a,
         {(frozenset({"merchant"}), False, True, True)}
 
 
+def test_the_compiled_handler_list_is_the_shop_merchants_query(shop_a, shop_b,
+                                                                every_kind_of_user):
+    MembershipFactory(user=UserFactory(username="zz-other-shop", role="merchant"), shop=shop_b)
+    for shop in (shop_a, shop_b):
+        expected = [user.username for user in roles.shop_merchants(shop.pk)]
+        assert expected  # each shop has a merchant
+        assert [user.username for user in roles.shop_merchant_list(shop.pk)] == expected
+
+
 def test_an_agent_who_is_also_a_shop_member_sees_every_shop(shop_a, shop_b, make_ticket):
     user = UserFactory(username="both", role="agent")
     user.groups.add(Group.objects.get_or_create(name="merchant")[0])

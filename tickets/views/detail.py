@@ -40,7 +40,7 @@ def detail_context(request, ticket: Ticket, **forms) -> dict:
             {"title": t.title, "body": replies.fill(t.body, ticket)}
             for t in replies.templates_for(user, ticket.service_type)]
     if roles.is_manager(user) and ticket.is_pending:
-        workday["handler_choices"] = list(roles.shop_merchants(ticket.shop_id))
+        workday["handler_choices"] = roles.shop_merchant_list(ticket.shop_id)
     return {
         **workday,
         "ticket": ticket,

@@ -67,7 +67,7 @@ def ticket_list(request):
     if with_select:
         context["batch_templates"] = list(replies.templates_for(user))
         if roles.is_manager(user):
-            context["handler_choices"] = list(roles.shop_merchants(roles.shop_id_of(user)))
+            context["handler_choices"] = roles.shop_merchant_list(roles.shop_id_of(user))
     if not valid:
         return render(request, "tickets/list.html", context, status=400)
     try:

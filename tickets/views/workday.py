@@ -153,7 +153,7 @@ def assignment_rules(request):
     """Round-robin per service type: the merchants each new ticket of that
     type goes to in turn. One form row per active service type."""
     shop_id = roles.shop_id_of(request.user)
-    staff = list(roles.shop_merchants(shop_id))
+    staff = roles.shop_merchant_list(shop_id)
     types = list(ServiceType.objects.filter(is_active=True))
     if request.method == "POST":
         by_pk = {user.pk: user for user in staff}
