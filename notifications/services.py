@@ -39,10 +39,19 @@ def _params(kind: str, ticket, event) -> dict:
     return {}
 
 
+# The kinds whose text needs something of the ticket or its event (``_params``);
+# every other kind's parameters are empty.
+_KINDS_WITH_PARAMS = frozenset({NotificationKind.STATUS_CHANGED, NotificationKind.REJECTED,
+                                NotificationKind.DUE_SOON})
+
+
 def _grouped_params(kind: str, tickets: Sequence, events: Sequence | None) -> list[tuple]:
     """The tickets by their parameters, as [(params, [ticket ids]), ...]. Most kinds
     give every ticket of a batch the same parameters (a timeout has none), so
     there is usually one group."""
+    if kind not in _KINDS_WITH_PARAMS:
+        # One group, without asking each of a sweep batch's thousands of tickets.
+        return [({}, [ticket.pk for ticket in tickets])]
     groups: dict[tuple, tuple] = {}
     for index, ticket in enumerate(tickets):
         params = _params(kind, ticket, events[index] if events is not None else None)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import NamedTuple
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -355,13 +356,14 @@ def _batch_transaction():
 _RETURNED = ("id", "shop", "deadline")
 
 
-@dataclass(frozen=True, slots=True)
-class SweptTicket:
+class SweptTicket(NamedTuple):
     """A ticket a sweep batch changed, as its side rows need it: the returned
     columns (``_RETURNED``), as they are after the UPDATE. Not a model
     instance: ``Ticket.__init__`` visits every field of the model, and for
     thousands of rows a batch that cost more than the batch's side-row
-    statements did."""
+    statements did. A tuple, made straight from the returned row: a frozen
+    dataclass sets each field through ``object.__setattr__``, a cost per
+    ticket again."""
 
     pk: int
     shop_id: int
@@ -436,14 +438,21 @@ def _claim_and_update(queryset, *, limit: int,
         returned = cursor.fetchall()
     # RETURNING comes in no particular order; in id order, the side rows (events,
     # notifications) are written in the same order on every run and database.
-    returned.sort(key=lambda row: row[_RETURNED.index("id")])
-    if any(converters):
-        returned = [
-            tuple(_converted(value, col, col_converters)
-                  for col, value, col_converters in zip(cols, row, converters, strict=True))
-            for row in returned
-        ]
-    return [SweptTicket(*row) for row in returned], recorded
+    returned.sort(key=itemgetter(_RETURNED.index("id")))
+    # Only the columns that have converters (SQLite's datetime text), and only
+    # their values that are set: none of these columns' converters changes a
+    # NULL, and a timeout returns every deadline NULL.
+    converting = [(index, col, col_converters)
+                  for index, (col, col_converters) in enumerate(zip(cols, converters, strict=True))
+                  if col_converters]
+    if converting:
+        for position, row in enumerate(returned):
+            row = list(row)
+            for index, col, col_converters in converting:
+                if row[index] is not None:
+                    row[index] = _converted(row[index], col, col_converters)
+            returned[position] = row
+    return list(map(SweptTicket._make, returned)), recorded
 
 
 def _converted(value, expression, converters):
