@@ -200,7 +200,12 @@ class TicketSummarySerializer(RowSerializer):
         return _seconds_left(row["deadline"], self.context["now"])
 
     def get_url(self, row) -> str:
-        return f"{self._tickets_url}{quote(row['number'], safe='')}/"
+        number = row["number"]
+        # Ticket numbers are digits, which quote() returns as they are; it is
+        # only called for anything else.
+        if not (number.isascii() and number.isalnum()):
+            number = quote(number, safe="")
+        return f"{self._tickets_url}{number}/"
 
     @cached_property
     def _tickets_url(self) -> str:

@@ -226,3 +226,16 @@ def test_row_serializers_write_what_drfs_own_path_writes(settings):
         name = serializers.CharField(source="shop.name")
 
     assert Nested([{"shop": {"name": "店"}}], many=True).data == [{"name": "店"}]
+
+
+def test_a_ticket_url_quotes_what_is_not_a_letter_or_digit(rf):
+    from rest_framework.request import Request
+
+    from api import serializers as out
+
+    context = out.context_for(Request(rf.get("/api/v1/tickets/")))
+    summary = out.TicketSummarySerializer(context=context)
+    base = "http://testserver/api/v1/tickets/"
+    assert summary.get_url({"number": "2611300000000001"}) == f"{base}2611300000000001/"
+    assert summary.get_url({"number": "a/b c"}) == f"{base}a%2Fb%20c/"
+    assert summary.get_url({"number": "２６"}) == f"{base}%EF%BC%92%EF%BC%96/"
