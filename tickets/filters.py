@@ -2,6 +2,7 @@
 the same query parameters through it, on top of
 ``Ticket.objects.visible_to(user)``. Invalid values become form errors (400)."""
 
+import copy
 import datetime as dt
 import re
 
@@ -151,6 +152,28 @@ def _shops(request):
     return Shop.objects.all()
 
 
+class _CopiedPerFilterSet(dict):
+    """Declared filters whose deep copy (``FilterSet.__init__`` takes one for
+    every FilterSet, so every list page, export and API call) copies each
+    filter shallowly. A FilterSet only sets attributes of its own copies
+    (``model``, ``parent``, a lazily built field and label) and writes into
+    their ``extra`` (the choice filters' querysets), which each copy gets its
+    own of; a filter with a ``method`` gets its own proxy, which finds the
+    method on the copy's parent. Deep-copying every label, choice and widget
+    besides was half of validating the filter."""
+
+    def __deepcopy__(self, memo):
+        return {name: _filter_copy(declared) for name, declared in self.items()}
+
+
+def _filter_copy(declared: django_filters.Filter) -> django_filters.Filter:
+    copied = copy.copy(declared)
+    copied.extra = declared.extra.copy()
+    if declared.method is not None:
+        copied.method = declared.method  # a FilterMethod of the copy, not of the declared
+    return copied
+
+
 # One form class per FilterSet class (see ``TicketFilter.get_form_class``).
 _FORM_CLASSES: dict[type, type] = {}
 
@@ -222,6 +245,10 @@ class TicketFilter(django_filters.FilterSet):
                   "created_before", "shop", "rejected_before", "resolution", "closed_after",
                   "closed_before", "first_replied_after", "replied_after", "rejected_after",
                   "decided_after"]
+
+    @classmethod
+    def get_filters(cls):
+        return _CopiedPerFilterSet(super().get_filters())
 
     def get_form_class(self):
         # django-filter builds a new form class, and a form field per filter,

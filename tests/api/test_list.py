@@ -173,3 +173,69 @@ def test_the_list_rows_read_like_the_tickets_themselves(rf, ops, make_ticket, me
     assert [dict(row) for row in listed] == [dict(row) for row in expected]
     assert expected[0]["handler"] == merchant.username and expected[1]["handler"] is None
     assert expected[0]["deadline"] is not None and expected[1]["deadline"] is None
+
+
+def test_row_serializers_write_what_drfs_own_path_writes(settings):
+    """``RowSerializer`` applies its fields to rows by a plan made once; each
+    row must come out as DRF's ``Serializer.to_representation`` writes it:
+    None kept, datetimes in the current zone (UTC as Z), a missing key
+    through the field's default, a dotted source through DRF's walk."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from api import serializers as out
+
+    class Rows(out.RowSerializer):
+        at = out.ZonedDateTimeField(allow_null=True)
+        name = serializers.CharField(source="shop__name")
+        count = serializers.IntegerField()
+        handler = serializers.CharField(source="handler__username", allow_null=True,
+                                        default=None)
+        twice = serializers.SerializerMethodField()
+
+        def get_twice(self, row) -> int:
+            return row["count"] * 2
+
+    class Plain(serializers.Serializer):
+        at = serializers.DateTimeField(allow_null=True)
+        name = serializers.CharField(source="shop__name")
+        count = serializers.IntegerField()
+        handler = serializers.CharField(source="handler__username", allow_null=True,
+                                        default=None)
+        twice = serializers.SerializerMethodField()
+
+        def get_twice(self, row) -> int:
+            return row["count"] * 2
+
+    moment = dt.datetime(2026, 11, 30, 16, 0, 0, 123456, tzinfo=dt.UTC)
+    rows = [
+        {"at": moment, "shop__name": "店", "count": 3, "handler__username": "m1"},
+        {"at": None, "shop__name": "店", "count": 0, "handler__username": None},
+        {"at": moment, "shop__name": "店", "count": 1},  # no handler key: the default
+    ]
+    for zone in ("Asia/Shanghai", "UTC"):
+        with timezone.override(zone):
+            written = [dict(row) for row in Rows(rows, many=True).data]
+            assert written == [dict(row) for row in Plain(rows, many=True).data]
+    assert written[0]["at"] == "2026-11-30T16:00:00.123456Z"
+    assert written[1]["at"] is None and written[2]["handler"] is None
+
+    class Nested(out.RowSerializer):
+        name = serializers.CharField(source="shop.name")
+
+    assert Nested([{"shop": {"name": "店"}}], many=True).data == [{"name": "店"}]
+
+
+def test_a_ticket_url_quotes_what_is_not_a_letter_or_digit(rf):
+    from rest_framework.request import Request
+
+    from api import serializers as out
+
+    context = out.context_for(Request(rf.get("/api/v1/tickets/")))
+    summary = out.TicketSummarySerializer(context=context)
+    base = "http://testserver/api/v1/tickets/"
+    assert summary.get_url({"number": "2611300000000001"}) == f"{base}2611300000000001/"
+    assert summary.get_url({"number": "a/b c"}) == f"{base}a%2Fb%20c/"
+    assert summary.get_url({"number": "２６"}) == f"{base}%EF%BC%92%EF%BC%96/"

@@ -227,3 +227,27 @@ def test_the_catalogue_choices_are_read_without_a_server_side_cursor(require_pos
     refund.name_en = refund.name_zh = "改名了"
     refund.save()
     assert "改名了" in [label for _value, label in form.fields["service_type"].choices]
+
+
+def test_each_filterset_has_filters_of_its_own(db, refund):
+    """FilterSets copy the declared filters for themselves: two alive at once
+    (two requests in two threads) each filter by their own values, a method
+    filter calls its own FilterSet's method, and the choice querysets a
+    FilterSet reads are not written into the declared filters."""
+    from tickets.models import Ticket
+
+    yes = TicketFilter({"rejected_before": "true", "service_type": "refund"},
+                       queryset=Ticket.objects.none())
+    no = TicketFilter({"rejected_before": "false"}, queryset=Ticket.objects.none())
+    assert yes.is_valid() and no.is_valid()
+    for filterset in (yes, no):
+        for declared in filterset.filters.values():
+            assert declared.parent is filterset
+        assert filterset.filters["rejected_before"].filter.f is \
+            filterset.filters["rejected_before"]
+    rejected = str(yes.filter_queryset(Ticket.objects.all()).query)
+    never = str(no.filter_queryset(Ticket.objects.all()).query)
+    assert '"reject_count" > 0' in rejected and '"reject_count" = 0' not in rejected
+    assert '"reject_count" = 0' in never and '"reject_count" > 0' not in never
+    assert yes.filters["service_type"].field.queryset is not None  # written into its extra
+    assert callable(TicketFilter.base_filters["service_type"].extra["queryset"])
