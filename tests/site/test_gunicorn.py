@@ -91,6 +91,7 @@ def test_the_configuration_uses_threaded_workers_and_request_limits():
 def test_a_worker_freezes_what_loading_the_app_allocated():
     namespace = {}
     exec((ROOT / "gunicorn.conf.py").read_text(), namespace)
+    gc.unfreeze()
     assert gc.get_freeze_count() == 0
     try:
         namespace["post_worker_init"](worker=None)
