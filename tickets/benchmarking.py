@@ -168,6 +168,18 @@ def token_last_used_write(sql: str) -> bool:
     return sql.startswith('UPDATE "api_apitoken"')
 
 
+def setup_line(total: int, repeat: int) -> str:
+    """What the figures were measured on: the database, its size, and where
+    the cache and the sessions live (production: Redis, with ``REDIS_URL``;
+    without it, process memory and the database's session table)."""
+    from django.conf import settings
+
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    sessions = settings.SESSION_ENGINE.rsplit(".", 1)[-1]
+    return (f"{connection.vendor}, {total:,} tickets, cache {cache}, sessions {sessions}, "
+            f"{repeat} requests per figure\n")
+
+
 def write_timing_table(stdout, *, what: str, who: str, rows, target_ms: float) -> None:
     """``rows``: (label, user, median, p90, queries), as a Markdown table."""
     stdout.write(f"| {what} | {who} | median ms | p90 ms | queries |")

@@ -303,15 +303,25 @@ class Ticket(models.Model):
             models.Index(fields=["shop", "-created_at", "-id"], name="ticket_shop_created"),
             # Merchant pending tab, soonest deadline first:
             # WHERE shop_id = ? AND deadline IS NOT NULL ORDER BY deadline, id
+            # (carrying the creation time and service type like the next one, for
+            # the shop's due-soon count under a date or type filter)
             models.Index(fields=["shop", "deadline", "id"], name="ticket_shop_deadline",
-                         condition=Q(deadline__isnull=False)),
+                         condition=Q(deadline__isnull=False),
+                         include=["created_at", "service_type"]),
             # Timeout sweep and the platform-wide pending tab:
             # WHERE status = 'pending' AND deadline <= now ORDER BY deadline, id
             # (status leads the columns although the condition fixes it: without
             # statistics SQLite otherwise prefers ticket_status_created and sorts
             # every pending ticket; with it the equality picks this index.)
+            # It carries the creation time and service type too (INCLUDE, on
+            # PostgreSQL), for the due-soon count across shops under a date or
+            # type filter: that count is below the cap, never remembered, and
+            # read this way it is a few thousand index entries (5 ms at
+            # 1,000,000) where ANDing two bitmaps read the heap as well (43 ms).
+            # SQLite has no INCLUDE and builds both without it.
             models.Index(fields=["status", "deadline", "id"], name="ticket_pending_deadline",
-                         condition=Q(status=TicketStatus.PENDING)),
+                         condition=Q(status=TicketStatus.PENDING),
+                         include=["created_at", "service_type"]),
             # Agent/ops tabs across shops and the review queue:
             # WHERE status = ? ORDER BY created_at DESC, id DESC
             models.Index(fields=["status", "-created_at", "-id"], name="ticket_status_created"),

@@ -16,7 +16,6 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from tickets.benchmarking import (
     for_users,
     measure,
     same_query_counts,
+    setup_line,
     token_client,
     token_last_used_write,
     unthrottled_api,
@@ -108,7 +108,7 @@ class Command(BaseCommand):
         settings.DEBUG = False
         unthrottled_api()
         total = Ticket.objects.count()
-        self.stdout.write(f"{connection.vendor}, {total:,} tickets, {repeat} requests per figure\n")
+        self.stdout.write(setup_line(total, repeat))
         rows = measure(FIGURES, repeat, token_client, periodic=token_last_used_write)
         write_timing_table(self.stdout, what="GET /api/v1/tickets/", who="token of",
                            rows=rows, target_ms=TARGET_MS)
