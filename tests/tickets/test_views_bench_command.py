@@ -40,7 +40,8 @@ def test_bench_pages_prints_a_row_per_page_and_user(db):
     assert any("tab assigned to me" in row and "merchant1" in row for row in table)
     assert [line.split(":")[0] for line in _targets(text)] == [
         "target pages_query_count_mismatches", "target pages_slowest_median",
-        "target pages_due_soon_median", "target pages_assigned_to_me_median"]
+        "target pages_due_soon_median", "target pages_assigned_to_me_median",
+        "target pages_workbench_fragment_median"]
     assert all(row.rstrip(" |").split("|")[-1].strip().isdigit() for row in table[1:])
     targets = _targets(text)
     assert "target pages_query_count_mismatches: 0.00 (limit ≤ 0) PASS" in targets
