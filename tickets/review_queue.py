@@ -20,20 +20,25 @@ from . import selectors
 from .models import Ticket, TicketStatus
 
 VERSION_KEY = "review-queue:version"
+# (version, cap, count): the count is only meaningful against its version and
+# cap. One key beside the version, so a poll reads both in one round trip.
+COUNT_KEY = "review-queue:count"
 COUNT_SECONDS = 300
 
 
 def size(user) -> int:
     """The capped number of tickets under review in ``user``'s scope (an agent's:
     every shop). The caller decides who sees it."""
-    version = cache.get(VERSION_KEY, 0)
-    # The cap is part of the key: the count is only meaningful against it.
-    key = f"review-queue:count:{version}:{selectors.COUNT_CAP}"
-    count = cache.get(key)
-    if count is None:
-        count = selectors.capped_count(
-            Ticket.objects.visible_to(user).filter(status=TicketStatus.UNDER_REVIEW))
-        cache.set(key, count, COUNT_SECONDS)
+    known = cache.get_many([VERSION_KEY, COUNT_KEY])
+    current = (known.get(VERSION_KEY, 0), selectors.COUNT_CAP)
+    counted = known.get(COUNT_KEY)
+    if counted is not None and tuple(counted[:2]) == current:
+        return counted[2]
+    count = selectors.capped_count(
+        Ticket.objects.visible_to(user).filter(status=TicketStatus.UNDER_REVIEW))
+    # A poll that read an older version may write after this one: the next
+    # poll then sees the version differ and counts again, never the old count.
+    cache.set(COUNT_KEY, (*current, count), COUNT_SECONDS)
     return count
 
 
