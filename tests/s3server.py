@@ -5,7 +5,6 @@ on the local filesystem and once on a fresh bucket of that server."""
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,11 @@ import environ
 import pytest
 
 from servicedesk.file_storage import default_storage_from_env
+from tests.network import free_port
 
 ACCESS_KEY, SECRET_KEY, REGION = "test-access-key", "test-secret-key", "us-east-1"
 # One line per request in the server's log: "GET /bucket/key HTTP/1.1" 200
 REQUEST_LINE = re.compile(r'"(GET|HEAD|PUT|POST|DELETE) (\S+) HTTP/[\d.]+\S*" (\d{3})')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

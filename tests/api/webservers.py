@@ -2,7 +2,6 @@
 test database, for tests that need several processes sharing one cache."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,12 +9,7 @@ import urllib.error
 import urllib.request
 
 from tests.integration.conftest import ROOT, test_database_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.network import free_port
 
 
 class WebServer:

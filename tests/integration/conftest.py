@@ -156,7 +156,7 @@ class WebProcess:
     """One gunicorn web node on a free port, with its own environment."""
 
     def __init__(self, *, env: dict, log_path: Path):
-        from tests.s3server import free_port
+        from tests.network import free_port
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -21,7 +21,7 @@ from django.db import connection
 
 from tests.conftest import skip_or_fail
 from tests.integration.conftest import test_database_url as database_url_of_the_test_db
-from tests.site.test_gunicorn import free_port
+from tests.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_WITHIN = 10

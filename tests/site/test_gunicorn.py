@@ -18,15 +18,12 @@ from django.db import connection
 
 from tests.conftest import skip_or_fail
 from tests.integration.conftest import test_database_url as database_url_of_the_test_db
+from tests.network import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HALF_OPEN = 4
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get(url: str, timeout: float):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.s3server import free_port
+from tests.network import free_port
 from webhooks.signing import signature
 
 ROOT = Path(__file__).resolve().parents[2]
