@@ -157,6 +157,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("CONN_MAX_AGE", default=60, minimum=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Statements this app prepares itself (tickets/compiled.py: the user and
+    # token lookups, an ERP sync's pages) are planned once for any value: each
+    # is a lookup or a keyset page over an index, where every value gets that
+    # plan anyway, and by default PostgreSQL kept planning the sync's page
+    # afresh on every run. Django sends every other query as text with its
+    # values in it, which this setting does not touch.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", "-c plan_cache_mode=force_generic_plan")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

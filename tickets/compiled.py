@@ -22,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import weakref
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Model, QuerySet
 
 # The statements prepared on each open PostgreSQL connection (psycopg's own
@@ -85,12 +86,68 @@ class CompiledQuery:
             name = "sd_" + hashlib.sha256(text.encode()).hexdigest()[:20]
             self._statement = (name, f"PREPARE {name} AS {text.replace(literal_mark, '$1')}")
         name, prepare = self._statement
-        prepared = _PREPARED.setdefault(session, set())
-        if name not in prepared:
-            # Set-up of the session, like Django's own SET TIME ZONE when it
-            # connects: sent on the connection itself, so it is not one of the
-            # queries of the request that happens to open the connection.
-            with connection.wrap_database_errors:
-                session.execute(prepare)
-            prepared.add(name)
+        _prepare_once(session, name, prepare)
         return True
+
+
+def _prepare_once(session, name: str, prepare: str, db=connection) -> None:
+    prepared = _PREPARED.setdefault(session, set())
+    if name not in prepared:
+        # Set-up of the session, like Django's own SET TIME ZONE when it
+        # connects: sent on the connection itself, so it is not one of the
+        # queries of the request that happens to open the connection.
+        with db.wrap_database_errors:
+            session.execute(prepare)
+        prepared.add(name)
+
+
+# At most this many statements ``prepared_selects`` prepares on one connection;
+# past it, queries run as usual. The shapes it serves are few (a scope, the
+# filters given, first page or not), but nothing else bounds them.
+MAX_PREPARED_SELECTS = 64
+
+
+@contextmanager
+def prepared_selects():
+    """Inside the block, each SELECT of this thread's connection is prepared once
+    per database connection and from then on run by name (PostgreSQL, outside
+    a transaction; elsewhere nothing changes).
+
+    For a query that one client runs hundreds of times in a row with other
+    values: an ERP's sync pages through its changes a hundred tickets at a
+    time, and PostgreSQL planned the page's five-table query afresh every time
+    (0.8 ms, longer than running it, at 1,000,000 tickets). A prepared
+    statement keeps its plan: the settings make it generic (planned once for
+    any values, ``plan_cache_mode``), which for a keyset page over an index is
+    the plan every value gets anyway.
+
+    Not inside a transaction: a statement PostgreSQL refuses to prepare (a
+    value whose type it cannot infer) would abort it; in autocommit the query
+    simply runs unprepared."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.execute_wrapper(_execute_prepared):
+        yield
+
+
+def _execute_prepared(execute, sql, params, many, context):
+    db = context["connection"]
+    session = db.connection
+    # psycopg's own preparing (prepare_threshold) drops every statement after
+    # a rollback, ours included.
+    if (many or not params or db.in_atomic_block or session.prepare_threshold is not None
+            or not sql.startswith("SELECT ")):
+        return execute(sql, params, many, context)
+    name = "sdq_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
+    prepared = _PREPARED.setdefault(session, set())
+    if name not in prepared:
+        if len(prepared) >= MAX_PREPARED_SELECTS:
+            return execute(sql, params, many, context)
+        # Django's placeholders are %s (a literal % is written %%).
+        text = sql % tuple(f"${number}" for number in range(1, len(params) + 1))
+        try:
+            _prepare_once(session, name, f"PREPARE {name} AS {text}", db)
+        except DatabaseError:
+            return execute(sql, params, many, context)
+    return execute(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params, many, context)

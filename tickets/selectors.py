@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
+from .compiled import prepared_selects
 from .filters import TicketFilter
 from .models import Ticket, TicketStatus
 from .pagination import PAGE_SIZE, KeysetPage, keyset_page
@@ -226,8 +227,10 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
                           now=now).filter(updated_at__gte=updated_after)
         if settled_before is not None:
             changed = changed.filter(updated_at__lt=settled_before)
-        return keyset_page(_columns(changed, columns), key="updated_at", descending=False,
-                           after=after, size=size)
+        # A sync runs this page's query for page after page: planned once.
+        with prepared_selects():
+            return keyset_page(_columns(changed, columns), key="updated_at", descending=False,
+                               after=after, size=size)
     order = list_order(tab)
     return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
                                         user=user, now=now), columns),
