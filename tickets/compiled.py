@@ -136,8 +136,8 @@ def _execute_prepared(execute, sql, params, many, context):
     session = db.connection
     # psycopg's own preparing (prepare_threshold) drops every statement after
     # a rollback, ours included.
-    if (many or not params or db.in_atomic_block or session.prepare_threshold is not None
-            or not sql.startswith("SELECT ")):
+    if (many or not params or not isinstance(params, list | tuple) or db.in_atomic_block
+            or session.prepare_threshold is not None or not sql.startswith("SELECT ")):
         return execute(sql, params, many, context)
     name = "sdq_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
     prepared = _PREPARED.setdefault(session, set())

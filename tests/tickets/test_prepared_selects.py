@@ -28,11 +28,13 @@ def _ours() -> dict[str, str]:
         return dict(cursor.fetchall())
 
 
-def _sync_page(user, since, after=None):
-    ticket_filter = selectors.list_filter({})
-    assert ticket_filter.is_valid()
-    return selectors.ticket_page(user=user, ticket_filter=ticket_filter, tab=selectors.ALL,
-                                 after=after, size=2, updated_after=since,
+def _sync_page(user, since, after=None, params=None, size=2):
+    params = params or {}
+    ticket_filter = selectors.list_filter(params)
+    tab = selectors.requested_tab(params, selectors.ALL)
+    assert ticket_filter.is_valid() and selectors.check_tab(ticket_filter, tab)
+    return selectors.ticket_page(user=user, ticket_filter=ticket_filter, tab=tab,
+                                 after=after, size=size, updated_after=since,
                                  settled_before=settled_before(timezone.now() + SETTLED),
                                  columns=SUMMARY_COLUMNS)
 
@@ -86,3 +88,31 @@ def test_a_statement_the_server_cannot_prepare_still_runs(require_postgres):
         cursor.execute("SELECT %s + %s", [2, 3])
         assert cursor.fetchone() == (5,)
     assert _ours() == {}
+
+
+def _filters(ticket, today):
+    return [
+        {"status": "pending"},
+        {"status": "under_review"},
+        {"order_number": ticket.order.number},
+        {"number": ticket.number},
+        {"service_type": ticket.service_type.code},
+        {"created_after": today, "created_before": today},
+        {"rejected_before": "false", "status": "pending"},
+    ]
+
+
+def test_with_every_filter_the_prepared_sync_reads_what_the_plain_query_reads(
+        require_postgres, merchant, make_ticket, under_review_ticket):
+    tickets = [make_ticket() for _ in range(3)]
+    since = timezone.now() - timedelta(days=1)
+    today = timezone.localdate().isoformat()
+    connection.close()
+    for params in _filters(tickets[0], today):
+        with CaptureQueriesContext(connection) as queries:
+            prepared = _sync_page(merchant, since, params=params, size=50).rows
+        with transaction.atomic():
+            plain = _sync_page(merchant, since, params=params, size=50).rows
+        # The page's query (the service-type filter reads the type first).
+        assert queries[-1]["sql"].startswith("EXECUTE sdq_"), params
+        assert prepared == plain and plain, params
