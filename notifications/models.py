@@ -56,8 +56,8 @@ class Notification(models.Model):
     # (the list joins from the notification to its ticket), and each index costs
     # every insert: bench_sweep put this one at about 0.2-0.3x the bare UPDATE.
     # The price is paid by deleting a ticket, which then reads the whole table
-    # (the cascade, and the foreign-key check per deleted ticket); tickets are an
-    # audit record and the admin does not delete them.
+    # (Django's cascade; there is no database constraint to check as well, see
+    # ``recipient``); tickets are an audit record and the admin does not delete them.
     # Null for a notification about no ticket (the weekly scorecard): it leads
     # elsewhere (``messages.link``).
     ticket = models.ForeignKey(
