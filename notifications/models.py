@@ -31,11 +31,24 @@ class NotificationQuerySet(models.QuerySet):
 
 class Notification(models.Model):
     # No separate index on recipient_id: every index below starts with it.
+    # No foreign-key constraint in the database either (``db_constraint``), for
+    # the recipient nor the ticket: the rows are derived (the sweep writes them
+    # by INSERT ... SELECT from the very users and tickets they name) and pruned,
+    # and PostgreSQL checks a constraint with one SELECT ... FOR KEY SHARE per
+    # inserted row. bench_sweep (PostgreSQL, 20,000 timeouts, two merchants a
+    # shop): those two checks per notification were 0.3 s of the sweep's 1.7 s
+    # of CPU time (2.3x the bare UPDATE without them, 2.1x with). Deleting a
+    # user or a ticket still deletes its notifications: Django cascades
+    # (``on_delete``) itself, in Python, constraint or not. A user deleted
+    # while a sweep batch is writing may be left notifications nobody can open
+    # (``for_user`` is by recipient id) where the constraint would have failed
+    # the batch; the audit record (``TicketEvent``) keeps its constraint.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("recipient"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
@@ -43,8 +56,8 @@ class Notification(models.Model):
     # (the list joins from the notification to its ticket), and each index costs
     # every insert: bench_sweep put this one at about 0.2-0.3x the bare UPDATE.
     # The price is paid by deleting a ticket, which then reads the whole table
-    # (the cascade, and the foreign-key check per deleted ticket); tickets are an
-    # audit record and the admin does not delete them.
+    # (Django's cascade; there is no database constraint to check as well, see
+    # ``recipient``); tickets are an audit record and the admin does not delete them.
     # Null for a notification about no ticket (the weekly scorecard): it leads
     # elsewhere (``messages.link``).
     ticket = models.ForeignKey(
@@ -54,6 +67,8 @@ class Notification(models.Model):
         blank=True,
         related_name="notifications",
         db_index=False,
+        # Not enforced by the database: see ``recipient``.
+        db_constraint=False,
         verbose_name=_("ticket"),
     )
     # Parameters of the text, e.g. {"reason": ...} for "rejected",

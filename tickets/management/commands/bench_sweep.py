@@ -11,9 +11,10 @@ SQLite, ``<name>_bench_sweep`` on PostgreSQL), so the real data is never
 touched. In one run it seeds the tickets (``tickets.demo.bulk_seed_tickets``),
 gives every shop two merchants so the timeouts notify someone, then times:
 
-(a) the floor: one bare UPDATE that closes exactly the overdue rows, and its
-    commit (the sweep's figure includes its commits too), under the same
-    database settings the sweep runs with (``tickets.sweep.sqlite_bulk_writes``);
+(a) the floor: one bare UPDATE that closes exactly the overdue rows, setting
+    the columns a timeout sets (``Transition.moved_fields``), and its commit
+    (the sweep's figure includes its commits too), under the same database
+    settings the sweep runs with (``tickets.sweep.sqlite_bulk_writes``);
     the rows are then put back as they were, untimed;
 (b) the sweep as production runs it: batches with row locks, the guarded
     UPDATE, one TicketEvent per ticket, the notifications and the webhook
@@ -66,7 +67,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.sweep import sqlite_bulk_writes, sweep_deadlines
-from tickets.transitions import WebhookEvent
+from tickets.transitions import TRANSITIONS, Action, WebhookEvent
 from webhooks import endpoints, outbox
 from webhooks.models import Delivery, Endpoint
 
@@ -306,9 +307,19 @@ class Command(BaseCommand):
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def time_bare_update(self, now, overdue: int) -> tuple[float, float | None]:
-        table = connection.ops.quote_name(Ticket._meta.db_table)
-        sql = (f"UPDATE {table} SET status = %s, resolution = %s, deadline = NULL, "
-               f"closed_at = %s WHERE status = %s AND deadline <= %s")
+        quote = connection.ops.quote_name
+        # Every column a timeout writes, with the values it writes (the
+        # transition's own list): ``updated_at`` too, which API clients sync
+        # by. On SQLite an UPDATE maintains only the indexes of the columns it
+        # sets, and two indexes lead with ``updated_at``; a floor that left it
+        # out did less than any timeout may.
+        moved = TRANSITIONS[Action.TIME_OUT].moved_fields(now)
+        fields = [Ticket._meta.get_field(name) for name in moved]
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        values = [field.get_db_prep_value(field.to_python(moved[field.name]), connection)
+                  for field in fields]
+        sql = (f"UPDATE {quote(Ticket._meta.db_table)} SET {assignments} "
+               f"WHERE status = %s AND deadline <= %s")
         at = Ticket._meta.get_field("deadline").get_db_prep_value(now, connection)
         cpu = self.cpu_seconds()
         started = time.perf_counter()
@@ -318,7 +329,7 @@ class Command(BaseCommand):
         # from the default 2 MiB cache that the sweep's batches never spill,
         # and the ratio compares two configurations, not two amounts of work.
         with sqlite_bulk_writes(), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, ["closed", "timed_out", at, "pending", at])
+            cursor.execute(sql, [*values, TicketStatus.PENDING.value, at])
             changed = cursor.rowcount
         elapsed = time.perf_counter() - started
         used = self.cpu_seconds_since(cpu)
@@ -329,7 +340,8 @@ class Command(BaseCommand):
     def reopen(self, now, overdue: int, *, clear_side_rows: bool = False) -> None:
         """Undo the floor's UPDATE (or the sweep's): the seeded overdue tickets got
         their deadline as created_at + handling time, so it can be recomputed per
-        service type. After the sweep, its events and notifications go too."""
+        service type, and were last updated when created. After the sweep, its
+        events and notifications go too."""
         closed = Ticket.objects.filter(resolution=Resolution.TIMED_OUT, closed_at=now)
         with transaction.atomic():
             if clear_side_rows:
@@ -348,6 +360,7 @@ class Command(BaseCommand):
                 closed.filter(service_type=service_type).update(
                     status=TicketStatus.PENDING, resolution="", closed_at=None,
                     deadline=F("created_at") + timedelta(hours=service_type.handling_hours),
+                    updated_at=F("created_at"),
                 )
         due = Ticket.objects.due(now).count()
         if due != overdue:
