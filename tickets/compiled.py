@@ -101,9 +101,10 @@ def _prepare_once(session, name: str, prepare: str, db=connection) -> None:
         prepared.add(name)
 
 
-# At most this many statements ``prepared_selects`` prepares on one connection;
-# past it, queries run as usual. The shapes it serves are few (a scope, the
-# filters given, first page or not), but nothing else bounds them.
+# ``prepared_selects`` prepares nothing more once a connection holds this many
+# statements (the ``CompiledQuery`` ones included); past it, queries run as
+# usual. The shapes it serves are few (a scope, the filters given, first page
+# or not), but nothing else bounds them.
 MAX_PREPARED_SELECTS = 64
 
 
