@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import roles
 from .compiled import prepared_selects
+from .fast_timestamps import psycopg_timestamps
 from .filters import TicketFilter
 from .models import Ticket, TicketStatus
 from .pagination import PAGE_SIZE, KeysetPage, keyset_page
@@ -228,14 +229,16 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
         if settled_before is not None:
             changed = changed.filter(updated_at__lt=settled_before)
         # A sync runs this page's query for page after page: planned once.
-        with prepared_selects():
+        with prepared_selects(), psycopg_timestamps():
             return keyset_page(_columns(changed, columns), key="updated_at", descending=False,
                                after=after, size=size)
     order = list_order(tab)
-    return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
-                                        user=user, now=now), columns),
-                       key=order.key, descending=order.descending, after=after, size=size,
-                       row_values=tab == MINE)
+    # Pages of up to 100 rows with three timestamps each.
+    with psycopg_timestamps():
+        return keyset_page(_columns(_in_tab(ticket_filter, base, tab, first_page=not after,
+                                            user=user, now=now), columns),
+                           key=order.key, descending=order.descending, after=after, size=size,
+                           row_values=tab == MINE)
 
 
 def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
