@@ -117,9 +117,24 @@ def keyset_page(qs: QuerySet, *, key: str, descending: bool, after: str | None =
             next_cursor=Cursor.of(rows[-1], key).encode() if rows else None,
             prev_cursor=Cursor.of(rows[0], key).encode() if rows and has_more_before else None,
         )
-    if after:
-        qs = _page_after(qs, key, Cursor.decode(after), descending, row_values=row_values)
-    rows = list(qs.order_by(*forward_order)[: size + 1])
+    rows = list(forward_page_query(qs, key=key, descending=descending,
+                                   after=Cursor.decode(after) if after else None,
+                                   size=size, row_values=row_values))
+    return forward_page(rows, key=key, size=size, after=after)
+
+
+def forward_page_query(qs: QuerySet, *, key: str, descending: bool, after: Cursor | None,
+                       size: int, row_values: bool = False) -> QuerySet:
+    """The query of the page after ``after`` (the first page without one):
+    ``size`` rows and one more, which says whether there is a next page."""
+    sign = "-" if descending else ""
+    if after is not None:
+        qs = _page_after(qs, key, after, descending, row_values=row_values)
+    return qs.order_by(f"{sign}{key}", f"{sign}id")[: size + 1]
+
+
+def forward_page(rows: list, *, key: str, size: int, after) -> KeysetPage:
+    """The page of the rows ``forward_page_query`` read."""
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(

@@ -13,23 +13,31 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import NoneType
 from typing import NamedTuple, TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.db import connections
+from django.db import connections, models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
-from .compiled import prepared_selects
+from .compiled import CompiledShapes, prepared_selects
 from .fast_timestamps import psycopg_timestamps
 from .filters import TicketFilter
 from .models import Ticket, TicketStatus
-from .pagination import PAGE_SIZE, KeysetPage, keyset_page
+from .pagination import (
+    PAGE_SIZE,
+    Cursor,
+    KeysetPage,
+    forward_page,
+    forward_page_query,
+    keyset_page,
+)
 from .rows import ROW_FIELDS
 
 # Tab counts stop at this bound and show "10,000+". An exact COUNT over a large
@@ -222,16 +230,11 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
     and the sort key) instead of model instances. Same preconditions as
     ``ticket_listing``."""
     now = now or timezone.now()
-    base = _filtered(user, ticket_filter)
     if updated_after is not None:
-        changed = _in_tab(ticket_filter, base, tab, first_page=False, user=user,
-                          now=now).filter(updated_at__gte=updated_after)
-        if settled_before is not None:
-            changed = changed.filter(updated_at__lt=settled_before)
-        # A sync runs this page's query for page after page: planned once.
-        with prepared_selects(), psycopg_timestamps():
-            return keyset_page(_columns(changed, columns), key="updated_at", descending=False,
-                               after=after, size=size)
+        return _sync_page(user=user, ticket_filter=ticket_filter, tab=tab, after=after,
+                          size=size, updated_after=updated_after,
+                          settled_before=settled_before, columns=columns, now=now)
+    base = _filtered(user, ticket_filter)
     order = list_order(tab)
     # Pages of up to 100 rows with three timestamps each.
     with psycopg_timestamps():
@@ -239,6 +242,70 @@ def ticket_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | Non
                                             user=user, now=now), columns),
                            key=order.key, descending=order.descending, after=after, size=size,
                            row_values=tab == MINE)
+
+
+# Marker values for a sync page's varying values (updated_after, settled
+# before, the cursor's time and id): times no ticket has, an id none has.
+_SYNC_MARKS = tuple(
+    (datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC),
+     datetime(year + 2, 1, 1, tzinfo=UTC), -year)
+    for year in (1001, 1011))
+_SYNC_SHAPES = CompiledShapes(marks=_SYNC_MARKS)
+
+
+def _sync_page(*, user, ticket_filter: TicketFilter, tab: str, after: str | None, size: int,
+               updated_after, settled_before, columns: Sequence[str] | None,
+               now: datetime) -> KeysetPage:
+    """A page of an incremental sync: the tickets changed at or after
+    ``updated_after`` (and before ``settled_before``), oldest change first.
+
+    A sync asks for page after page of the same query, only the cursor moving,
+    so the page's query is prepared once per database connection (planned
+    once) and, for row dicts, compiled once per shape (``CompiledShapes``:
+    building the queryset cost more than reading its rows)."""
+    cursor = Cursor.decode(after) if after else None
+
+    def build(values) -> QuerySet:
+        since, settled, cursor_value, cursor_id = values
+        base = _filtered(user, ticket_filter)
+        changed = _in_tab(ticket_filter, base, tab, first_page=False, user=user,
+                          now=now).filter(updated_at__gte=since)
+        if settled_before is not None:
+            changed = changed.filter(updated_at__lt=settled)
+        return forward_page_query(
+            _columns(changed, columns), key="updated_at", descending=False,
+            after=Cursor(cursor_value, cursor_id) if cursor else None, size=size)
+
+    values = (updated_after, settled_before,
+              cursor.value if cursor else None, cursor.id if cursor else None)
+    shape = _sync_shape(user, ticket_filter, tab, size=size, columns=columns,
+                        with_cursor=cursor is not None, settled=settled_before is not None)
+    with prepared_selects(), psycopg_timestamps():
+        rows = None if shape is None else _SYNC_SHAPES.rows(shape, build, values)
+        if rows is None:
+            rows = list(build(values))
+    return forward_page(rows, key="updated_at", size=size, after=after)
+
+
+def _sync_shape(user, ticket_filter: TicketFilter, tab: str, *, size: int,
+                columns: Sequence[str] | None, with_cursor: bool, settled: bool):
+    """Everything a sync page's SQL depends on besides its varying values, or
+    None when that cannot be said for sure (then the page is built as usual):
+    the reader (scope, role, shop), the tab, every filter value, the columns,
+    the page size and which of the varying values are given."""
+    # Due soon depends on the time of the request itself; model instances
+    # (dicts of ``values()`` only) are not compiled.
+    if columns is None or tab == DUE_SOON:
+        return None
+    filters = []
+    for name, value in sorted(ticket_filter.form.cleaned_data.items()):
+        if isinstance(value, models.Model):
+            value = (type(value).__name__, value.pk)
+        elif not isinstance(value, str | int | bool | datetime | date | NoneType):
+            return None
+        filters.append((name, value))
+    return (user.pk, roles.role_of(user), roles.shop_id_of(user), tab, tuple(filters),
+            tuple(columns), size, with_cursor, settled)
 
 
 def _columns(qs: QuerySet, columns: Sequence[str] | None) -> QuerySet:
