@@ -28,6 +28,25 @@ def ids_subquery(ids: Sequence[int]) -> tuple[str, list]:
     return "VALUES " + ", ".join(["(%s)"] * len(ids)), ids
 
 
+def pairs_subquery(pairs: Sequence[tuple[int, int]], columns: tuple[str, str]) -> tuple[str, list]:
+    """``(sql, params)`` of a subquery whose rows are ``pairs`` of integers,
+    its two columns named ``columns`` (quoted names), for ``FROM (<sql>) AS t``.
+    For values the caller already has next to each id (a swept ticket's shop,
+    from the UPDATE's RETURNING), so the statement need not look every row up
+    again by id. PostgreSQL: two arrays; SQLite: one JSON list of pairs."""
+    first, second = columns
+    pairs = [(int(a), int(b)) for a, b in pairs]
+    if connection.vendor == "postgresql":
+        return (f"SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS pairs({first}, {second})",
+                [[a for a, _ in pairs], [b for _, b in pairs]])
+    if connection.vendor == "sqlite":
+        return (f"SELECT json_extract(value, '$[0]') AS {first}, "
+                f"json_extract(value, '$[1]') AS {second} FROM json_each(%s)",
+                [json.dumps(pairs)])
+    return (f"SELECT * FROM (VALUES {', '.join(['(%s, %s)'] * len(pairs))}) "
+            f"AS pairs({first}, {second})", [value for pair in pairs for value in pair])
+
+
 def in_ids(ids: Sequence[int]) -> RawSQL:
     """For the ORM: ``filter(pk__in=in_ids(ids))``."""
     sql, params = ids_subquery(ids)

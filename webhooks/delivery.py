@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from notifications.services import notify_user
@@ -312,10 +312,19 @@ def _disable_if_failing(delivery: Delivery, *, now: datetime) -> bool:
     return bool(switched)
 
 
+def _endpoint_gone():
+    """Rows whose endpoint no longer exists. The database does not refuse them
+    (``Delivery.endpoint`` has no constraint there): an endpoint deleted while a
+    transaction was writing deliveries for it leaves that transaction's rows."""
+    return ~Exists(Endpoint.objects.filter(pk=OuterRef("endpoint_id")))
+
+
 def due_ids(*, now: datetime, limit: int) -> list[int]:
     """Deliveries due now: retries whose time has come, rows never sent (the
-    broker was down at commit), and leases of workers that died mid-send."""
-    return list(_due(now).order_by("next_attempt_at", "id")
+    broker was down at commit), and leases of workers that died mid-send.
+    Not rows whose endpoint is gone: nobody can send them, and at the head of
+    the queue they would hold back the rest (``prune`` deletes them)."""
+    return list(_due(now).exclude(_endpoint_gone()).order_by("next_attempt_at", "id")
                 .values_list("pk", flat=True)[:limit])
 
 
@@ -347,12 +356,26 @@ def _new_row(endpoint: Endpoint, *, now: datetime, **fields) -> Delivery:
 def prune(*, now: datetime | None = None, batch_size: int = 5000) -> int:
     """Delete log rows older than WEBHOOK_LOG_RETENTION_DAYS that are finished
     (a row still being retried is younger than a day anyway), a batch per
-    statement. Returns how many were deleted."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
-    old = Delivery.objects.filter(created_at__lt=cutoff).exclude(status=DeliveryStatus.PENDING)
+    statement, an endpoint at a time: its log index (endpoint, created_at)
+    finds them, so no index of their own slows down every insert. Also rows
+    left by a deleted endpoint (``_endpoint_gone``): such a row is never sent,
+    so it stays pending and due, and the retry pass's index finds it.
+    Returns how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOK_LOG_RETENTION_DAYS)
+    deleted = _delete_in_batches(
+        _due(now).filter(_endpoint_gone()).order_by(), batch_size)
+    for endpoint_id in Endpoint.objects.order_by("pk").values_list("pk", flat=True):
+        deleted += _delete_in_batches(
+            Delivery.objects.filter(endpoint_id=endpoint_id, created_at__lt=cutoff)
+            .exclude(status=DeliveryStatus.PENDING).order_by(), batch_size)
+    return deleted
+
+
+def _delete_in_batches(rows, batch_size: int) -> int:
     deleted = 0
     while True:
-        ids = list(old.order_by("created_at").values_list("pk", flat=True)[:batch_size])
+        ids = list(rows.values_list("pk", flat=True)[:batch_size])
         if not ids:
             return deleted
         count, _ = Delivery.objects.filter(pk__in=ids).delete()

@@ -2,7 +2,8 @@
 ticket and recipient without a foreign-key constraint in the database (the
 per-row check was a large part of the sweep's cost). Deleting a user or a
 ticket through the ORM must still take their rows with it, as the constraint's
-on_delete did, on every database."""
+on_delete did, on every database. The same for a webhook endpoint's
+deliveries."""
 
 import pytest
 from django.db import connection
@@ -12,7 +13,7 @@ from tickets import lifecycle
 from tickets.models import Ticket, TicketEvent
 from tickets.transitions import WebhookEvent
 from webhooks import endpoints
-from webhooks.models import Delivery
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,15 @@ def _foreign_keys(model) -> set[str]:
 def test_only_the_audit_thread_keeps_its_database_checked_ticket_reference():
     assert "ticket_id" in _foreign_keys(TicketEvent)
     assert not {"ticket_id", "recipient_id"} & _foreign_keys(Notification)
-    assert "ticket_id" not in _foreign_keys(Delivery)
-    # The endpoint is deleted by its owner at any time; its reference stays checked.
-    assert "endpoint_id" in _foreign_keys(Delivery)
+    # The endpoint too is unchecked (tests/webhooks/test_prune.py: what happens
+    # to rows an endpoint deleted mid-write leaves behind).
+    assert not {"ticket_id", "endpoint_id"} & _foreign_keys(Delivery)
+
+
+def test_deleting_an_endpoint_deletes_its_deliveries(swept, merchant, ops):
+    mine = Endpoint.objects.get(owner=merchant)
+    kept = set(Delivery.objects.filter(endpoint__owner=ops).values_list("pk", flat=True))
+    assert kept and Delivery.objects.filter(endpoint=mine).exists()
+    endpoints.delete_endpoint(mine)
+    assert not Delivery.objects.filter(endpoint_id=mine.pk).exists()
+    assert set(Delivery.objects.values_list("pk", flat=True)) == kept

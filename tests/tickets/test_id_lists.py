@@ -1,0 +1,23 @@
+"""The id lists of the sweep's set-based statements come back as they went in."""
+
+import pytest
+from django.db import connection
+
+from tickets.id_lists import ids_subquery, pairs_subquery
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pairs_subquery_gives_each_pair_as_a_row_with_the_named_columns():
+    pairs = [(3, 30), (1, 10), (2, 10), (2**40, 7)]
+    sql, params = pairs_subquery(pairs, ('"a"', '"b"'))
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT p."a", p."b" FROM ({sql}) p ORDER BY p."a"', params)
+        assert cursor.fetchall() == sorted(pairs)
+
+
+def test_ids_subquery_gives_each_id_as_a_row():
+    with connection.cursor() as cursor:
+        sql, params = ids_subquery([5, 2, 9])
+        cursor.execute(f"SELECT * FROM ({sql}) ids", params)
+        assert sorted(row[0] for row in cursor.fetchall()) == [2, 5, 9]
