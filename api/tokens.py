@@ -10,7 +10,9 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from time import monotonic
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import F
 from django.utils import timezone
@@ -56,18 +58,36 @@ def _token_with_user_and_role(prefix: str):
 _FIND = CompiledQuery(_token_with_user_and_role, mark="~no-such-prefix~")
 
 
+# Tokens this process has checked, by the digest of the whole token: (until
+# when, per monotonic(), the token with its user and role). See
+# API_TOKEN_REUSE_SECONDS; ``forget_checked_tokens`` empties it.
+_CHECKED: dict[str, tuple[float, ApiToken]] = {}
+# Past this many tokens the oldest checks are dropped all at once.
+MAX_CHECKED = 1024
+
+
+def forget_checked_tokens(**_signal) -> None:
+    """Read every token afresh from its next request on (a token, a user, a
+    role or a shop membership changed: ``api.apps`` connects the signals)."""
+    _CHECKED.clear()
+
+
 def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     """The token ``raw`` names, if it exists, matches, and is neither revoked,
-    expired, nor its user deactivated."""
+    expired, nor its user deactivated. A token checked in the last
+    API_TOKEN_REUSE_SECONDS is not read again (unless something it depends on
+    changed in this process since)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
         return None
-    token = _FIND.first(parts[1])
-    if token is None or not hmac.compare_digest(token.hashed, _digest(raw)):
-        return None
-    token.user = User.from_db(token._state.db, _USER_FIELDS,
-                              [getattr(token, f"_user_{name}") for name in _USER_FIELDS])
-    roles.remember_role(token.user, token)
+    digest = _digest(raw)
+    checked = _CHECKED.get(digest)
+    if checked is not None and monotonic() < checked[0]:
+        token = checked[1]
+    else:
+        token = _read(parts[1], digest)
+        if token is None:
+            return None
     now = now or timezone.now()
     if not token.is_usable(now):
         return None
@@ -77,11 +97,27 @@ def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     return token
 
 
+def _read(prefix: str, digest: str) -> ApiToken | None:
+    token = _FIND.first(prefix)
+    if token is None or not hmac.compare_digest(token.hashed, digest):
+        return None
+    token.user = User.from_db(token._state.db, _USER_FIELDS,
+                              [getattr(token, f"_user_{name}") for name in _USER_FIELDS])
+    roles.remember_role(token.user, token)
+    if settings.API_TOKEN_REUSE_SECONDS:
+        if len(_CHECKED) >= MAX_CHECKED:
+            _CHECKED.clear()
+        _CHECKED[digest] = (monotonic() + settings.API_TOKEN_REUSE_SECONDS, token)
+    return token
+
+
 def tokens_of(user):
     return ApiToken.objects.filter(user=user)
 
 
 def revoke(*, user, token_id: int, now: datetime | None = None) -> bool:
     """Revoke one of ``user``'s own tokens; False if there is no such usable token."""
-    return bool(tokens_of(user).filter(pk=token_id, revoked_at__isnull=True)
-                .update(revoked_at=now or timezone.now()))
+    revoked = bool(tokens_of(user).filter(pk=token_id, revoked_at__isnull=True)
+                   .update(revoked_at=now or timezone.now()))
+    forget_checked_tokens()
+    return revoked

@@ -435,6 +435,14 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|m|min|h|hour|d|day)", API_RATE_LIMIT):
 # included), and how old a change must be before ``updated_after`` returns it:
 # more than twice the bound, so every earlier change has committed (tickets/writes.py).
 TICKET_WRITE_TIMEOUT_SECONDS = env_float("TICKET_WRITE_TIMEOUT_SECONDS", default=10)
+# How long a web process reuses an API token it has checked (with its user, role
+# and shop) before reading it again: an ERP's sync sends hundreds of requests a
+# minute with one token. A change made in this process (revoking, deactivating,
+# roles, shops) applies at once; one made in another process within this time.
+# 0: read the token on every request.
+API_TOKEN_REUSE_SECONDS = env_float("API_TOKEN_REUSE_SECONDS", default=2)
+if API_TOKEN_REUSE_SECONDS < 0:
+    raise ImproperlyConfigured("API_TOKEN_REUSE_SECONDS must be 0 or more.")
 API_SYNC_SETTLE_SECONDS = env_float("API_SYNC_SETTLE_SECONDS", default=30)
 if not 0 < TICKET_WRITE_TIMEOUT_SECONDS * 2 < API_SYNC_SETTLE_SECONDS:
     raise ImproperlyConfigured("API_SYNC_SETTLE_SECONDS must be more than twice "

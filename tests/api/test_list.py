@@ -96,7 +96,8 @@ def test_without_updated_after_newest_first_and_filters_apply(merchant_api, make
 
 @pytest.mark.parametrize("params", [{}, {"updated_after": "2000-01-01T00:00:00Z"},
                                     {"status": "pending"}])
-def test_query_count_does_not_grow_with_depth(ops_api, make_ticket, params):
+def test_query_count_does_not_grow_with_depth(ops_api, make_ticket, params, settings):
+    settings.API_TOKEN_REUSE_SECONDS = 0  # the token read on every request
     for _ in range(7):
         # Older than the settle window, so updated_after returns them.
         make_ticket(now=timezone.now() - timedelta(minutes=5))
@@ -120,13 +121,24 @@ def test_query_count_does_not_grow_with_depth(ops_api, make_ticket, params):
 
 
 def test_a_merchant_token_costs_one_query_for_token_user_role_and_shop(merchant_api,
-                                                                         make_ticket):
+                                                                         make_ticket, settings):
+    settings.API_TOKEN_REUSE_SECONDS = 0
     make_ticket()
     merchant_api.get("/api/v1/service-types/")  # the token's "last used" write
     with CaptureQueriesContext(connection) as queries:
         response = merchant_api.get("/api/v1/tickets/")
     assert len(_numbers(response)) == 1
     assert len(queries) == 2, [q["sql"] for q in queries]
+
+
+def test_a_token_checked_moments_ago_is_not_read_again(merchant_api, make_ticket):
+    make_ticket()
+    merchant_api.get("/api/v1/service-types/")  # read, and its "last used" written
+    with CaptureQueriesContext(connection) as queries:
+        response = merchant_api.get("/api/v1/tickets/")
+    assert len(_numbers(response)) == 1
+    # Only the page: the token, its user, role and shop as checked just before.
+    assert len(queries) == 1, [q["sql"] for q in queries]
 
 
 def test_detail_shape(merchant_api, under_review_ticket, merchant):

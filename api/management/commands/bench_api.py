@@ -109,7 +109,11 @@ class Command(BaseCommand):
         unthrottled_api()
         total = Ticket.objects.count()
         self.stdout.write(setup_line(total, repeat))
+        # The figures read the token on every request, as a client that sends
+        # one request now and then does: the same queries for every page.
+        reuse, settings.API_TOKEN_REUSE_SECONDS = settings.API_TOKEN_REUSE_SECONDS, 0
         rows = measure(FIGURES, repeat, token_client, periodic=token_last_used_write)
+        settings.API_TOKEN_REUSE_SECONDS = reuse
         write_timing_table(self.stdout, what="GET /api/v1/tickets/", who="token of",
                            rows=rows, target_ms=TARGET_MS)
         failures = same_query_counts(rows, SAME_QUERIES)
