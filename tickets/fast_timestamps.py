@@ -21,6 +21,7 @@ import datetime as dt
 from contextlib import contextmanager
 
 from django.db import connection
+from psycopg.types.datetime import TimestamptzLoader
 
 
 @contextmanager
@@ -39,8 +40,6 @@ def _load_with_psycopg(execute, sql, params, many, context):
     db, cursor = context["connection"], context["cursor"].cursor
     # The session's zone, as psycopg reads it: the C loader's results carry it.
     if db.connection.info.parameter_status("TimeZone") == "UTC":
-        from psycopg.types.datetime import TimestamptzLoader
-
         # psycopg swaps in its C implementation of the class when it has one.
         cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
     return execute(sql, params, many, context)
