@@ -21,3 +21,19 @@ def test_ids_subquery_gives_each_id_as_a_row():
         sql, params = ids_subquery([5, 2, 9])
         cursor.execute(f"SELECT * FROM ({sql}) ids", params)
         assert sorted(row[0] for row in cursor.fetchall()) == [2, 5, 9]
+
+
+def test_an_empty_id_list_gives_no_rows():
+    with connection.cursor() as cursor:
+        sql, params = ids_subquery([])
+        cursor.execute(f"SELECT * FROM ({sql}) ids", params)
+        assert cursor.fetchall() == []
+
+
+def test_ids_given_as_strings_are_read_as_integers_or_refused():
+    with connection.cursor() as cursor:
+        sql, params = ids_subquery(["7", 2**40])
+        cursor.execute(f"SELECT * FROM ({sql}) ids", params)
+        assert sorted(row[0] for row in cursor.fetchall()) == [7, 2**40]
+    with pytest.raises(ValueError):
+        ids_subquery(["7}, {8"])
