@@ -6,6 +6,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -91,12 +92,7 @@ def measure(figures, repeat: int, client_for, **timing) -> list[tuple]:
     from django.core.management.base import CommandError
 
     users, samples, clients, rows = {}, {}, {}, []
-    # Measure the heap as a production worker has it: gunicorn.conf.py
-    # freezes what loading the app allocated, out of the collector's sight.
-    # (Given back afterwards: the tests run the benchmarks in their own process.)
-    gc.collect()
-    gc.freeze()
-    try:
+    with production_heap():
         for label, username, urls in figures:
             if username not in users:
                 users[username] = User.objects.get(username=username)
@@ -108,9 +104,21 @@ def measure(figures, repeat: int, client_for, **timing) -> list[tuple]:
                                        **timing)))
             except QueryCountVaries as error:
                 raise CommandError(f"{label} ({username}): {error}") from None
+    return rows
+
+
+@contextmanager
+def production_heap():
+    """Measure with the heap as a production process has it: the web workers
+    (gunicorn.conf.py) and the Celery pool processes (servicedesk.celery)
+    freeze what loading the app allocated, out of the collector's sight.
+    Given back afterwards: the tests run the benchmarks in their own process."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
     finally:
         gc.unfreeze()
-    return rows
 
 
 def seed_once(stdout, tickets: int) -> None:
