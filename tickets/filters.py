@@ -169,7 +169,7 @@ class _CopiedPerFilterSet(dict):
 
 
 def _filter_copy(declared: django_filters.Filter) -> django_filters.Filter:
-    copied = copy.copy(declared)
+    copied = _shallow(declared)
     copied.extra = declared.extra.copy()
     if declared.method is not None:
         copied.method = declared.method  # a FilterMethod of the copy, not of the declared
@@ -191,21 +191,31 @@ class _FieldsSharingChoices(dict):
 
 
 def _shallow(obj):
-    """``copy.copy`` of an instance that keeps its state in its ``__dict__``,
-    without the generic reduce protocol (``__reduce_ex__``, ``_reconstruct``)
-    that ``copy.copy`` goes through, which was half of copying a field."""
+    """``copy.copy(obj)``: for an instance of a class that ``_copies_plainly``,
+    a new instance with a copy of its ``__dict__``, which is what copy.copy
+    makes of it through the generic reduce protocol (``__reduce_ex__``,
+    ``_reconstruct``), at several times the cost; anything else through copy.copy."""
+    if not _copies_plainly(type(obj)):
+        return copy.copy(obj)
     result = object.__new__(type(obj))
     result.__dict__.update(obj.__dict__)
     return result
 
 
+@functools.cache
+def _copies_plainly(cls) -> bool:
+    """Whether copy.copy copies instances of ``cls`` by their ``__dict__``
+    alone: no copy or pickling hooks of its own, no slots."""
+    return (all(getattr(cls, hook) is getattr(object, hook)
+                for hook in ("__reduce_ex__", "__reduce__", "__getstate__", "__new__"))
+            and not hasattr(cls, "__copy__") and not hasattr(cls, "__setstate__")
+            and cls.__dictoffset__ != 0
+            and not any("__slots__" in vars(base) for base in cls.__mro__))
+
+
 def _copied_plainly(cls, deepcopy) -> bool:
-    """Whether ``cls`` deep-copies itself with ``deepcopy`` and copies as
-    ``_shallow`` does (no copy or pickling hooks of its own)."""
-    return cls.__deepcopy__ is deepcopy and all(
-        getattr(cls, hook) is getattr(object, hook)
-        for hook in ("__reduce_ex__", "__reduce__", "__getstate__", "__new__")
-    ) and not hasattr(cls, "__copy__") and not hasattr(cls, "__setstate__")
+    """Whether ``cls`` deep-copies with ``deepcopy`` (Django's own, not an override)."""
+    return cls.__deepcopy__ is deepcopy and _copies_plainly(cls)
 
 
 @functools.cache
@@ -245,7 +255,7 @@ def _field_copy(field, memo):
         result.widget = memo[id(widget)] = _shallow(widget)
         result.widget.attrs = widget.attrs.copy()
         if choice_widget and model_queryset is None:  # else set from the queryset below
-            result.widget.choices = copy.copy(widget.choices)
+            result.widget.choices = _shallow(widget.choices)
     result.error_messages = field.error_messages.copy()
     result.validators = field.validators[:]
     if kind == "choice":
