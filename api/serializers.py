@@ -143,13 +143,18 @@ _BUILTIN_REPRESENTATIONS = {
 # as DRF leaves it. A row missing a key, or a field with a dotted source, goes
 # through DRF's own path (its default, null or error). Comments, not a
 # docstring: drf-spectacular would publish it as every subclass's description.
-class RowSerializer(serializers.Serializer):
+class ShallowFieldsSerializer(serializers.Serializer):
+    # For serializers whose fields are only bound and then read, in or out:
+    # binding a field only sets attributes of its own (name, parent, source),
+    # and representing or validating a value changes nothing it shares with
+    # the declared field (its validators and messages are read, not changed):
+    # a shallow copy of each is enough. DRF's deep copy re-runs every field's
+    # __init__ (its validators and messages), on every request.
     def get_fields(self):
-        # Output only, and binding a field only sets attributes of its own
-        # (name, parent, source), changing nothing it shares with the declared
-        # field: a shallow copy of each is enough. DRF's deep copy re-runs
-        # every field's __init__ (its validators and messages), once a page.
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+
+class RowSerializer(ShallowFieldsSerializer):
 
     @cached_property
     def _row_plan(self) -> list[tuple] | None:
