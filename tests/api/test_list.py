@@ -251,3 +251,16 @@ def test_a_ticket_url_quotes_what_is_not_a_letter_or_digit(rf):
     assert summary.get_url({"number": "2611300000000001"}) == f"{base}2611300000000001/"
     assert summary.get_url({"number": "a/b c"}) == f"{base}a%2Fb%20c/"
     assert summary.get_url({"number": "２６"}) == f"{base}%EF%BC%92%EF%BC%96/"
+
+
+def test_the_next_link_keeps_every_other_parameter_as_sent(db, rf):
+    from rest_framework.request import Request
+
+    from api.views import _next_url
+
+    request = Request(rf.get("/api/v1/tickets/?status=pending&x=1&x=2&cursor=old&page_size=5"))
+    assert _next_url(request, "new_1") == (
+        "http://testserver/api/v1/tickets/?status=pending&x=1&x=2&cursor=new_1&page_size=5")
+    assert _next_url(request, None) is None
+    assert request.query_params.getlist("cursor") == ["old"]
+    assert request.query_params.getlist("x") == ["1", "2"]
