@@ -133,9 +133,11 @@ class ZonedDateTimeField(serializers.DateTimeField):
                         suffixes[local.utcoffset()] = "Z" if suffix == "+00:00" else suffix
                     return text[:-6] + "Z" if text.endswith("+00:00") else text
                 micro = local.microsecond
+                # Six digits, zero-padded, without a format spec to parse.
+                micro = "." + str(1_000_000 + micro)[1:] if micro else ""
                 return (f"{local.year}-{two[local.month]}-{two[local.day]}"
                         f"T{two[local.hour]}:{two[local.minute]}:{two[local.second]}"
-                        f"{f'.{micro:06d}' if micro else ''}{suffix}")
+                        f"{micro}{suffix}")
             return fallback(value)
 
         return represent
