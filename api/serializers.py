@@ -2,6 +2,7 @@
 input is checked by the pages' own forms and FilterSet (``api.views``)."""
 
 import copy
+import functools
 from datetime import datetime
 from urllib.parse import quote
 
@@ -175,7 +176,29 @@ class ShallowFieldsSerializer(serializers.Serializer):
     # a shallow copy of each is enough. DRF's deep copy re-runs every field's
     # __init__ (its validators and messages), on every request.
     def get_fields(self):
-        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+        return {name: _shallow(field) for name, field in self._declared_fields.items()}
+
+
+def _shallow(field: serializers.Field) -> serializers.Field:
+    """``copy.copy(field)``: a new instance with the field's attributes. copy.copy
+    gets there through the generic reduce protocol (``__reduce_ex__``,
+    ``_reconstruct``, DRF's ``Field.__new__`` recording no arguments, then the
+    field's attributes over them), several times the cost, on every request.
+    A class with copy or pickling hooks of its own still goes through copy.copy."""
+    if not _copies_plainly(type(field)):
+        return copy.copy(field)
+    copied = object.__new__(type(field))
+    copied.__dict__.update(field.__dict__)
+    return copied
+
+
+@functools.cache
+def _copies_plainly(cls) -> bool:
+    return (cls.__new__ is serializers.Field.__new__ and not hasattr(cls, "__copy__")
+            and not hasattr(cls, "__setstate__") and cls.__dictoffset__ != 0
+            and all(getattr(cls, hook) is getattr(object, hook)
+                    for hook in ("__reduce_ex__", "__reduce__", "__getstate__"))
+            and not any("__slots__" in vars(base) for base in cls.__mro__))
 
 
 class RowSerializer(ShallowFieldsSerializer):

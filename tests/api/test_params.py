@@ -28,3 +28,22 @@ def test_parameters_validate_as_with_deep_copied_fields(db, params_class, data):
     assert ours.errors == drfs.errors
     if not ours.errors:
         assert ours.validated_data == drfs.validated_data
+
+
+def test_fields_are_copied_as_copy_copies_them():
+    """Serializers' fields are shallow-copied for each serializer by their
+    attributes, without copy's reduce protocol: the same copy, or copy.copy
+    itself for a field class with copy hooks of its own."""
+    from api import serializers as out
+
+    for serializer_class in (views.ListParams, out.TicketSummarySerializer):
+        for name, field in serializer_class._declared_fields.items():
+            copied, expected = out._shallow(field), copy.copy(field)
+            assert type(copied) is type(field) and copied is not field, name
+            assert list(vars(copied).items()) == list(vars(expected).items()), name
+
+    class Hooked(serializers.CharField):
+        def __copy__(self):
+            return "hooked"
+
+    assert out._shallow(Hooked()) == "hooked"
