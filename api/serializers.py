@@ -156,29 +156,6 @@ _BUILTIN_REPRESENTATIONS = {
 }
 
 
-# A serializer of plain rows (dicts of ``values()``) whose fields each read
-# one key of the row, or the whole row (``source="*"``: method fields).
-# DRF's ``Serializer.to_representation`` walks each field's source through
-# ``get_attribute`` (the Mapping and callable checks, the missing-key
-# fallbacks) and a generator of readable fields, for every value: for a sync
-# page of 100 rows that machinery cost several times the fields' own
-# conversions. Here what each field does is looked up once per serializer (its
-# key; its ``to_representation``, or the builtin it amounts to, or a method
-# field's method) and every row only indexes and converts, None staying None
-# as DRF leaves it. A row missing a key, or a field with a dotted source, goes
-# through DRF's own path (its default, null or error). Comments, not a
-# docstring: drf-spectacular would publish it as every subclass's description.
-class ShallowFieldsSerializer(serializers.Serializer):
-    # For serializers whose fields are only bound and then read, in or out:
-    # binding a field only sets attributes of its own (name, parent, source),
-    # and representing or validating a value changes nothing it shares with
-    # the declared field (its validators and messages are read, not changed):
-    # a shallow copy of each is enough. DRF's deep copy re-runs every field's
-    # __init__ (its validators and messages), on every request.
-    def get_fields(self):
-        return {name: _shallow(field) for name, field in self._declared_fields.items()}
-
-
 def _shallow(field: serializers.Field) -> serializers.Field:
     """``copy.copy(field)``: a new instance with the field's attributes. copy.copy
     gets there through the generic reduce protocol (``__reduce_ex__``,
@@ -201,7 +178,27 @@ def _copies_plainly(cls) -> bool:
             and not any("__slots__" in vars(base) for base in cls.__mro__))
 
 
-class RowSerializer(ShallowFieldsSerializer):
+# A serializer of plain rows (dicts of ``values()``) whose fields each read
+# one key of the row, or the whole row (``source="*"``: method fields).
+# DRF's ``Serializer.to_representation`` walks each field's source through
+# ``get_attribute`` (the Mapping and callable checks, the missing-key
+# fallbacks) and a generator of readable fields, for every value: for a sync
+# page of 100 rows that machinery cost several times the fields' own
+# conversions. Here what each field does is looked up once per serializer (its
+# key; its ``to_representation``, or the builtin it amounts to, or a method
+# field's method) and every row only indexes and converts, None staying None
+# as DRF leaves it. A row missing a key, or a field with a dotted source, goes
+# through DRF's own path (its default, null or error). Comments, not a
+# docstring: drf-spectacular would publish it as every subclass's description.
+class RowSerializer(serializers.Serializer):
+    def get_fields(self):
+        # Output only, and binding a field only sets attributes of its own
+        # (name, parent, source), changing nothing it shares with the declared
+        # field: a shallow copy of each is enough. DRF's deep copy re-runs
+        # every field's __init__ (its validators and messages), once a page.
+        # (Not for input: a validator's message, min_value's say, is formatted
+        # once, in the language of the first request that needs it.)
+        return {name: _shallow(field) for name, field in self._declared_fields.items()}
 
     @cached_property
     def _row_plan(self) -> list[tuple] | None:

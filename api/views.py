@@ -51,7 +51,7 @@ def _valid(form):
     return form.cleaned_data
 
 
-class PageParams(out.ShallowFieldsSerializer):
+class PageParams(serializers.Serializer):
     cursor = serializers.CharField(required=False, max_length=100)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE,
                                          default=selectors.PAGE_SIZE)

@@ -1,10 +1,11 @@
-"""The list parameters are validated by serializers whose fields are shallow
-copies of the declared ones: the same errors and values as DRF's serializers
-with deep-copied fields give."""
+"""The list parameters give the errors and values DRF's serializers with
+deep-copied fields give, in every language; output serializers' fields are
+shallow copies, the same as copy.copy makes."""
 
 import copy
 
 import pytest
+from django.utils import translation
 from rest_framework import serializers
 
 from api import views
@@ -23,11 +24,16 @@ def _with_deep_copied_fields(serializer_class):
 ])
 @pytest.mark.parametrize("params_class", [views.ListParams, views.PageParams])
 def test_parameters_validate_as_with_deep_copied_fields(db, params_class, data):
-    ours, drfs = params_class(data=data), _with_deep_copied_fields(params_class)(data=data)
-    assert ours.is_valid() == drfs.is_valid()
-    assert ours.errors == drfs.errors
-    if not ours.errors:
-        assert ours.validated_data == drfs.validated_data
+    # One language after the other: a message formatted for one request must
+    # not answer the next in its language.
+    for language in ("en", "zh-hans", "en"):
+        with translation.override(language):
+            ours = params_class(data=data)
+            drfs = _with_deep_copied_fields(params_class)(data=data)
+            assert ours.is_valid() == drfs.is_valid()
+            assert ours.errors == drfs.errors
+            if not ours.errors:
+                assert ours.validated_data == drfs.validated_data
 
 
 def test_fields_are_copied_as_copy_copies_them():
@@ -36,7 +42,7 @@ def test_fields_are_copied_as_copy_copies_them():
     itself for a field class with copy hooks of its own."""
     from api import serializers as out
 
-    for serializer_class in (views.ListParams, out.TicketSummarySerializer):
+    for serializer_class in (out.TicketSummarySerializer, out.TicketPageSerializer):
         for name, field in serializer_class._declared_fields.items():
             copied, expected = out._shallow(field), copy.copy(field)
             assert type(copied) is type(field) and copied is not field, name
