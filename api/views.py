@@ -1,6 +1,7 @@
 """The API's endpoints: parse, call the same selectors, lifecycle and export
 policy as the pages, represent. Errors leave as problem+json (``api.problems``)."""
 
+import copy
 from collections.abc import Mapping
 
 from django.shortcuts import get_object_or_404
@@ -63,7 +64,9 @@ class ListParams(PageParams):
 def _next_url(request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
-    query = request.query_params.copy()
+    # A shallow copy: a QueryDict's own (mutable, with lists of its own) without
+    # ``copy()``'s deep copy of every key and value, strings all.
+    query = copy.copy(request.query_params)
     query["cursor"] = cursor
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 

@@ -4,11 +4,13 @@ the same query parameters through it, on top of
 
 import copy
 import datetime as dt
+import functools
 import re
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.forms.widgets import ChoiceWidget
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -167,7 +169,7 @@ class _CopiedPerFilterSet(dict):
 
 
 def _filter_copy(declared: django_filters.Filter) -> django_filters.Filter:
-    copied = copy.copy(declared)
+    copied = _shallow(declared)
     copied.extra = declared.extra.copy()
     if declared.method is not None:
         copied.method = declared.method  # a FilterMethod of the copy, not of the declared
@@ -185,7 +187,83 @@ class _FieldsSharingChoices(dict):
             choices = getattr(field, "_choices", None)
             if choices is not None:
                 memo[id(choices)] = choices
-        return {name: copy.deepcopy(field, memo) for name, field in self.items()}
+        return {name: _field_copy(field, memo) for name, field in self.items()}
+
+
+def _shallow(obj):
+    """``copy.copy(obj)``: for an instance of a class that ``_copies_plainly``,
+    a new instance with a copy of its ``__dict__``, which is what copy.copy
+    makes of it through the generic reduce protocol (``__reduce_ex__``,
+    ``_reconstruct``), at several times the cost; anything else through copy.copy."""
+    if not _copies_plainly(type(obj)):
+        return copy.copy(obj)
+    result = object.__new__(type(obj))
+    result.__dict__.update(obj.__dict__)
+    return result
+
+
+@functools.cache
+def _copies_plainly(cls) -> bool:
+    """Whether copy.copy copies instances of ``cls`` by their ``__dict__``
+    alone: no copy or pickling hooks of its own, no slots."""
+    return (all(getattr(cls, hook) is getattr(object, hook)
+                for hook in ("__reduce_ex__", "__reduce__", "__getstate__", "__new__"))
+            and not hasattr(cls, "__copy__") and not hasattr(cls, "__setstate__")
+            and cls.__dictoffset__ != 0
+            and not any("__slots__" in vars(base) for base in cls.__mro__))
+
+
+def _copied_plainly(cls, deepcopy) -> bool:
+    """Whether ``cls`` deep-copies with ``deepcopy`` (Django's own, not an override)."""
+    return cls.__deepcopy__ is deepcopy and _copies_plainly(cls)
+
+
+@functools.cache
+def _copy_plan(field_class, widget_class) -> tuple[str, bool] | None:
+    """How ``_field_copy`` copies a field of this class with a widget of that
+    class: the field's kind and whether its widget has choices; None: the
+    usual deep copy."""
+    kind = next((kind for kind, deepcopy in (("plain", forms.Field.__deepcopy__),
+                                             ("choice", forms.ChoiceField.__deepcopy__),
+                                             ("model", forms.ModelChoiceField.__deepcopy__))
+                 if _copied_plainly(field_class, deepcopy)), None)
+    choice_widget = _copied_plainly(widget_class, ChoiceWidget.__deepcopy__)
+    if kind is None or not (choice_widget
+                            or _copied_plainly(widget_class, forms.Widget.__deepcopy__)):
+        return None
+    return kind, choice_widget
+
+
+def _field_copy(field, memo):
+    """``copy.deepcopy(field, memo)`` for the form fields and widgets Django
+    defines: what their ``__deepcopy__`` does (``Field``, ``ChoiceField``,
+    ``ModelChoiceField``; ``Widget``, ``ChoiceWidget``), with ``_shallow`` for
+    ``copy.copy``, and a model choice field's queryset cloned once rather than
+    twice (its ``__deepcopy__`` clones it, its setter again). Anything else is
+    deep-copied as usual. Every form copies every field, every request."""
+    widget = field.widget
+    plan = _copy_plan(type(field), type(widget))
+    if plan is None:
+        return copy.deepcopy(field, memo)
+    kind, choice_widget = plan
+    result = _shallow(field)
+    memo[id(field)] = result
+    model_queryset = field.queryset if kind == "model" else None
+    if id(widget) in memo:  # a widget shared between fields stays shared
+        result.widget = memo[id(widget)]
+    else:
+        result.widget = memo[id(widget)] = _shallow(widget)
+        result.widget.attrs = widget.attrs.copy()
+        if choice_widget and model_queryset is None:  # else set from the queryset below
+            result.widget.choices = _shallow(widget.choices)
+    result.error_messages = field.error_messages.copy()
+    result.validators = field.validators[:]
+    if kind == "choice":
+        result._choices = copy.deepcopy(field._choices, memo)
+    elif model_queryset is not None:
+        result._queryset = model_queryset.all()
+        result.widget.choices = result.choices
+    return result
 
 
 # One form class per FilterSet class (see ``TicketFilter.get_form_class``).

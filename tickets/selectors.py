@@ -10,6 +10,7 @@ the page depth: keyset pagination and tab counts that stop counting at a bound.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,9 @@ def list_filter(params: Mapping[str, str]) -> TicketFilter:
     """The one FilterSet bound to every list parameter but the tab and the
     cursors. Its queryset is never read: ``ticket_listing`` applies the
     cleaned filter to the user's scope itself."""
-    data = params.copy()
+    # A shallow copy: a QueryDict's ``copy()`` deep-copies every key and value
+    # (strings all); its ``__copy__`` gives a mutable one with lists of its own.
+    data = copy.copy(params)
     for name in NOT_FILTER_PARAMS:
         data.pop(name, None)
     return TicketFilter(data, queryset=Ticket.objects.none())

@@ -56,3 +56,32 @@ def test_two_web_processes_count_together(require_postgres, merchant, token_for,
         redis.Redis.from_url(REDIS_URL).flushdb()
     # Six in all across both processes; each alone would have allowed six.
     assert statuses == [200] * 6 + [429, 429], statuses
+
+
+@pytest.mark.redis
+def test_the_shared_count_expires_and_outlives_a_lost_script(db):
+    """The count is one script on Redis: it counts, sets the window's expiry
+    when the key is new (and keeps one already set), and a server that lost
+    the script (restarted, flushed) is given it again."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    from api import throttling
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        skip_or_fail("the default cache is not Redis (REDIS_URL)")
+    key = "api-rate:test-shared-count"
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    client.delete(full_key)
+    try:
+        assert [throttling._redis_count(backend, key, 61) for _ in range(3)] == [1, 2, 3]
+        assert 55 <= client.ttl(full_key) <= 61
+        client.expire(full_key, 500)
+        assert throttling._redis_count(backend, key, 61) == 4
+        assert client.ttl(full_key) > 61
+        throttling._count_script.sha = "0" * 40  # as if the server had lost it
+        assert throttling._redis_count(backend, key, 61) == 5
+    finally:
+        client.delete(full_key)

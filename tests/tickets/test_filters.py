@@ -251,3 +251,73 @@ def test_each_filterset_has_filters_of_its_own(db, refund):
     assert '"reject_count" = 0' in never and '"reject_count" > 0' not in never
     assert yes.filters["service_type"].field.queryset is not None  # written into its extra
     assert callable(TicketFilter.base_filters["service_type"].extra["queryset"])
+
+
+def test_each_filter_form_gets_fields_of_its_own_as_django_copies_them(db, refund):
+    """The filter form's fields are copied for every form without Django's
+    generic copy machinery: each copy must still be what ``Field.__deepcopy__``
+    gives (its own widget with its own attributes, its own error messages and
+    validators, a fresh clone of a choice field's queryset, everything else
+    the declared field's), the choices alone shared."""
+    import copy
+
+    from django.forms.widgets import ChoiceWidget
+
+    declared = type(TicketFilter({}).form).base_fields
+    copied = copy.deepcopy(declared)
+    assert copied.keys() == declared.keys()
+    own = ("widget", "error_messages", "validators", "_queryset")
+    for name, field in declared.items():
+        ours, djangos = copied[name], copy.deepcopy(field)
+        assert type(ours) is type(field) and ours is not field, name
+        assert vars(ours).keys() == vars(djangos).keys(), name
+        for attribute, value in vars(field).items():
+            if attribute in own:
+                assert getattr(ours, attribute) is not value, (name, attribute)
+            elif attribute == "_choices":
+                assert ours._choices is value, name
+            else:
+                assert getattr(ours, attribute) is value, (name, attribute)
+        assert ours.error_messages == field.error_messages, name
+        assert ours.validators == field.validators, name
+        widget = ours.widget
+        assert type(widget) is type(field.widget), name
+        assert vars(widget).keys() == vars(djangos.widget).keys(), name
+        assert widget.attrs == field.widget.attrs and widget.attrs is not field.widget.attrs
+        if isinstance(widget, ChoiceWidget):
+            assert list(widget.choices) == list(djangos.widget.choices), name
+        if hasattr(field, "_queryset"):
+            assert str(ours.queryset.query) == str(field.queryset.query), name
+            assert widget.choices.field is ours, name
+    # Changing one form's field changes nothing in the next form's.
+    copied["number"].widget.attrs["class"] = "changed"
+    copied["number"].error_messages["required"] = "changed"
+    assert "class" not in copy.deepcopy(declared)["number"].widget.attrs
+    assert copy.deepcopy(declared)["number"].error_messages["required"] != "changed"
+
+
+def test_copies_without_the_reduce_protocol_only_what_it_can_copy_so(db):
+    """``_shallow`` copies an ordinary instance by its attributes, and leaves
+    anything with copy hooks or slots (or a builtin) to copy.copy."""
+    from tickets.filters import _shallow
+
+    class Plain:
+        def __init__(self):
+            self.items = [1]
+
+    class Hooked(Plain):
+        def __copy__(self):
+            return "hooked"
+
+    class Slotted:
+        __slots__ = ("value",)
+
+    plain = Plain()
+    copied = _shallow(plain)
+    assert type(copied) is Plain and copied is not plain and copied.items is plain.items
+    assert _shallow(Hooked()) == "hooked"
+    slotted = Slotted()
+    slotted.value = 3
+    assert _shallow(slotted).value == 3
+    items = [1, 2]
+    assert _shallow(items) == items and _shallow(items) is not items
