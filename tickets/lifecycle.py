@@ -468,7 +468,7 @@ def _claim_and_update(queryset, *, limit: int,
     else:
         sql = f"WITH {_CLAIMED} AS MATERIALIZED ({claim_sql}) {update_sql} RETURNING {columns}"
         params = (*claim_params, *update_params)
-    with connection.cursor() as cursor, _claim_in_deadline_order(cursor):
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall()
     # RETURNING comes in no particular order; in id order, the side rows (events,
@@ -488,32 +488,6 @@ def _claim_and_update(queryset, *, limit: int,
                     row[index] = _converted(row[index], col, col_converters)
             returned[position] = row
     return list(map(SweptTicket._make, returned)), recorded
-
-
-@contextmanager
-def _claim_in_deadline_order(cursor):
-    """PostgreSQL: no sort where another plan gives the order, for the
-    batch's statement, so the claim walks the pending-deadline index in
-    deadline order and stops after ``limit`` rows. The planner misjudges how
-    many pending tickets are past their deadline (the pending ones cluster
-    before now, which the statistics of ``deadline`` cannot tell) and then
-    preferred reading every due ticket, by a bitmap or a sequential scan, and
-    sorting them all, once per batch: a backlog of N due tickets cost each
-    batch a sort of N (bench_sweep, 20,000 due: 33-43 ms a batch against
-    9-10 ms for the index scan). Turning off only bitmap scans gave the
-    sequential scan and sort. The statement's other sorts (the events in id
-    order) have no alternative and still run. ``set_config(..., true)``: for
-    this transaction only, and put back once the statement ran, so the
-    batch's later statements plan as usual; after an error the rollback puts
-    it back."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    cursor.execute("SELECT current_setting('enable_sort'), "
-                   "set_config('enable_sort', 'off', true)")
-    ((usual, _),) = cursor.fetchall()
-    yield
-    cursor.execute("SELECT set_config('enable_sort', %s, true)", [usual])
 
 
 def _converted(value, expression, converters):

@@ -358,28 +358,3 @@ def test_sweep_queries_do_not_grow_with_the_number_of_tickets(make_ticket, merch
 
     assert queries_to_sweep(2, DEADLINE) == queries_to_sweep(20, DEADLINE + timedelta(days=1))
 
-
-def test_the_claim_walks_the_deadline_index_and_the_batch_plans_as_usual_after_it(
-        require_postgres, make_ticket):
-    """The claim statement runs without sorts (so PostgreSQL walks the pending
-    deadline index in order instead of sorting every due ticket); the batch's
-    other statements run with the planner's settings as they were."""
-    make_ticket(now=T0)
-    seen = []
-
-    def note_enable_sort(execute, sql, params, many, context):
-        if not sql.lstrip().upper().startswith(("SELECT CURRENT_SETTING", "SELECT SET_CONFIG",
-                                                "SHOW")):
-            context["cursor"].execute("SHOW enable_sort")
-            seen.append((sql.split()[0].upper(), sql.split()[2] if sql.startswith("INSERT")
-                         else "", context["cursor"].fetchone()[0]))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(note_enable_sort):
-        assert sweep_at(DEADLINE + timedelta(seconds=1), batch_size=10).timed_out == 1
-
-    claims = [setting for verb, _, setting in seen if verb == "WITH"]
-    notifications = [setting for verb, table, setting in seen
-                     if verb == "INSERT" and "notification" in table]
-    assert claims and set(claims) == {"off"}
-    assert notifications == ["on"]
