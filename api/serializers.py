@@ -1,8 +1,6 @@
 """How tickets, events, jobs and notifications look in the API. Output only:
 input is checked by the pages' own forms and FilterSet (``api.views``)."""
 
-import copy
-import functools
 from datetime import datetime
 from urllib.parse import quote
 
@@ -14,6 +12,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from notifications.messages import describe
+from servicedesk.shallow_copy import shallow_copy
 from tickets import roles
 from tickets.transitions import TRANSITIONS
 
@@ -157,25 +156,10 @@ _BUILTIN_REPRESENTATIONS = {
 
 
 def _shallow(field: serializers.Field) -> serializers.Field:
-    """``copy.copy(field)``: a new instance with the field's attributes. copy.copy
-    gets there through the generic reduce protocol (``__reduce_ex__``,
-    ``_reconstruct``, DRF's ``Field.__new__`` recording no arguments, then the
-    field's attributes over them), several times the cost, on every request.
-    A class with copy or pickling hooks of its own still goes through copy.copy."""
-    if not _copies_plainly(type(field)):
-        return copy.copy(field)
-    copied = object.__new__(type(field))
-    copied.__dict__.update(field.__dict__)
-    return copied
-
-
-@functools.cache
-def _copies_plainly(cls) -> bool:
-    return (cls.__new__ is serializers.Field.__new__ and not hasattr(cls, "__copy__")
-            and not hasattr(cls, "__setstate__") and cls.__dictoffset__ != 0
-            and all(getattr(cls, hook) is getattr(object, hook)
-                    for hook in ("__reduce_ex__", "__reduce__", "__getstate__"))
-            and not any("__slots__" in vars(base) for base in cls.__mro__))
+    """``copy.copy(field)``, without copy's generic path (``servicedesk.shallow_copy``),
+    on every request. DRF's ``Field.__new__`` keeps the field's arguments in its
+    ``__dict__``, which the copy carries."""
+    return shallow_copy(field, plain_new=serializers.Field.__new__)
 
 
 # A serializer of plain rows (dicts of ``values()``) whose fields each read

@@ -16,6 +16,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from servicedesk.shallow_copy import copies_plainly, shallow_copy
+
 from .choices import CatalogueChoiceFilter
 from .models import EventKind, Resolution, ServiceType, Shop, Ticket, TicketEvent, TicketStatus
 from .widget_html import QUICK_RENDERER
@@ -169,7 +171,7 @@ class _CopiedPerFilterSet(dict):
 
 
 def _filter_copy(declared: django_filters.Filter) -> django_filters.Filter:
-    copied = _shallow(declared)
+    copied = shallow_copy(declared)
     copied.extra = declared.extra.copy()
     if declared.method is not None:
         copied.method = declared.method  # a FilterMethod of the copy, not of the declared
@@ -190,32 +192,9 @@ class _FieldsSharingChoices(dict):
         return {name: _field_copy(field, memo) for name, field in self.items()}
 
 
-def _shallow(obj):
-    """``copy.copy(obj)``: for an instance of a class that ``_copies_plainly``,
-    a new instance with a copy of its ``__dict__``, which is what copy.copy
-    makes of it through the generic reduce protocol (``__reduce_ex__``,
-    ``_reconstruct``), at several times the cost; anything else through copy.copy."""
-    if not _copies_plainly(type(obj)):
-        return copy.copy(obj)
-    result = object.__new__(type(obj))
-    result.__dict__.update(obj.__dict__)
-    return result
-
-
-@functools.cache
-def _copies_plainly(cls) -> bool:
-    """Whether copy.copy copies instances of ``cls`` by their ``__dict__``
-    alone: no copy or pickling hooks of its own, no slots."""
-    return (all(getattr(cls, hook) is getattr(object, hook)
-                for hook in ("__reduce_ex__", "__reduce__", "__getstate__", "__new__"))
-            and not hasattr(cls, "__copy__") and not hasattr(cls, "__setstate__")
-            and cls.__dictoffset__ != 0
-            and not any("__slots__" in vars(base) for base in cls.__mro__))
-
-
 def _copied_plainly(cls, deepcopy) -> bool:
     """Whether ``cls`` deep-copies with ``deepcopy`` (Django's own, not an override)."""
-    return cls.__deepcopy__ is deepcopy and _copies_plainly(cls)
+    return cls.__deepcopy__ is deepcopy and copies_plainly(cls)
 
 
 @functools.cache
@@ -237,7 +216,7 @@ def _copy_plan(field_class, widget_class) -> tuple[str, bool] | None:
 def _field_copy(field, memo):
     """``copy.deepcopy(field, memo)`` for the form fields and widgets Django
     defines: what their ``__deepcopy__`` does (``Field``, ``ChoiceField``,
-    ``ModelChoiceField``; ``Widget``, ``ChoiceWidget``), with ``_shallow`` for
+    ``ModelChoiceField``; ``Widget``, ``ChoiceWidget``), with ``shallow_copy`` for
     ``copy.copy``, and a model choice field's queryset cloned once rather than
     twice (its ``__deepcopy__`` clones it, its setter again). Anything else is
     deep-copied as usual. Every form copies every field, every request."""
@@ -246,16 +225,16 @@ def _field_copy(field, memo):
     if plan is None:
         return copy.deepcopy(field, memo)
     kind, choice_widget = plan
-    result = _shallow(field)
+    result = shallow_copy(field)
     memo[id(field)] = result
     model_queryset = field.queryset if kind == "model" else None
     if id(widget) in memo:  # a widget shared between fields stays shared
         result.widget = memo[id(widget)]
     else:
-        result.widget = memo[id(widget)] = _shallow(widget)
+        result.widget = memo[id(widget)] = shallow_copy(widget)
         result.widget.attrs = widget.attrs.copy()
         if choice_widget and model_queryset is None:  # else set from the queryset below
-            result.widget.choices = _shallow(widget.choices)
+            result.widget.choices = shallow_copy(widget.choices)
     result.error_messages = field.error_messages.copy()
     result.validators = field.validators[:]
     if kind == "choice":

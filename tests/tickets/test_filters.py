@@ -294,30 +294,3 @@ def test_each_filter_form_gets_fields_of_its_own_as_django_copies_them(db, refun
     copied["number"].error_messages["required"] = "changed"
     assert "class" not in copy.deepcopy(declared)["number"].widget.attrs
     assert copy.deepcopy(declared)["number"].error_messages["required"] != "changed"
-
-
-def test_copies_without_the_reduce_protocol_only_what_it_can_copy_so(db):
-    """``_shallow`` copies an ordinary instance by its attributes, and leaves
-    anything with copy hooks or slots (or a builtin) to copy.copy."""
-    from tickets.filters import _shallow
-
-    class Plain:
-        def __init__(self):
-            self.items = [1]
-
-    class Hooked(Plain):
-        def __copy__(self):
-            return "hooked"
-
-    class Slotted:
-        __slots__ = ("value",)
-
-    plain = Plain()
-    copied = _shallow(plain)
-    assert type(copied) is Plain and copied is not plain and copied.items is plain.items
-    assert _shallow(Hooked()) == "hooked"
-    slotted = Slotted()
-    slotted.value = 3
-    assert _shallow(slotted).value == 3
-    items = [1, 2]
-    assert _shallow(items) == items and _shallow(items) is not items
