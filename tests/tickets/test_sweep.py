@@ -357,4 +357,3 @@ def test_sweep_queries_do_not_grow_with_the_number_of_tickets(make_ticket, merch
         return len(captured)
 
     assert queries_to_sweep(2, DEADLINE) == queries_to_sweep(20, DEADLINE + timedelta(days=1))
-
