@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .addresses import AddressRefused, check_url
+from .addresses import AddressRefused, check_url, private_allowed
 from .models import WebhookEvent
 
 # What an endpoint can subscribe to: every event but the test event, which is
@@ -18,6 +18,15 @@ class EndpointForm(forms.Form):
     events = forms.MultipleChoiceField(label=_("Events"), choices=SUBSCRIBABLE,
                                        widget=forms.CheckboxSelectMultiple)
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if private_allowed():
+            # The demo and tests register receivers on this machine: say so
+            # rather than promise a refusal that will not come.
+            self.fields["url"].help_text = _(
+                "Where the events are POSTed. This server also accepts http and private "
+                "addresses (a setting for tests and demos).")
 
     def clean_url(self):
         url = self.cleaned_data["url"]

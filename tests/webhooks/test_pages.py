@@ -78,3 +78,18 @@ def test_the_pages_are_in_chinese_and_english(client, merchant, endpoint_for):
     assert "Send test event" in english.content.decode()
     assert "Send test event" not in chinese.content.decode()
     assert "发送测试事件" in chinese.content.decode()
+
+
+@pytest.mark.parametrize("allowed, shown, hidden", [
+    (False, "https only", "also accepts http"),
+    (True, "also accepts http and private addresses", "https only"),
+])
+def test_the_url_help_says_what_this_server_accepts(client, merchant, settings,
+                                                    allowed, shown, hidden):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = allowed
+    client.force_login(merchant)
+    page = client.get("/settings/webhooks/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert shown in page and hidden not in page
+    if allowed:
+        chinese = client.get("/settings/webhooks/").content.decode()
+        assert "本服务器还接受 http 和内网地址" in chinese
