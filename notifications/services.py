@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, DateTimeField, F, Func, JSONField, Q, Value
+from django.db.models import JSONField
 from django.utils import timezone
 
 from tickets import review_queue, roles
-from tickets.id_lists import in_ids
+from tickets.id_lists import in_ids, rows_subquery
 from tickets.models import Ticket
 
 from .models import Notification, NotificationKind
@@ -60,87 +60,98 @@ def _grouped_params(kind: str, tickets: Sequence, events: Sequence | None) -> li
     return list(groups.values())
 
 
-class _ParamsOfTicket(Func):
-    """Each ticket's parameters, looked up by its id in one JSON object
-    parameter ``{"<id>": params, ...}``. A CASE with a branch per distinct value
-    (a reminder's deadline differs per ticket) made the ORM compile, and the
-    database test, a branch per ticket of the batch."""
-
-    output_field = JSONField()
-
-    def __init__(self, by_id: dict):
-        super().__init__(Value(json.dumps(by_id)), F("pk"))
-
-    def as_sql(self, compiler, connection, **extra):
-        (mapping, mapping_params), (pk, pk_params) = (
-            compiler.compile(expression) for expression in self.get_source_expressions())
-        params = [*mapping_params, *pk_params]
-        if connection.vendor == "postgresql":
-            return f"(CAST({mapping} AS jsonb) -> CAST({pk} AS text))", params
-        # SQLite: an object comes out of json_extract as its JSON text.
-        return f"json_extract({mapping}, '$.\"' || {pk} || '\"')", params
-
-
-def _params_expression(groups: list[tuple]):
-    """The ``params`` column: one value for the whole batch, or each ticket's
-    (e.g. a reminder's deadline) from a JSON object keyed by ticket id."""
+def _params_sql(groups: list[tuple], ticket_id: str) -> tuple[str, list]:
+    """``(sql, params)`` of the ``params`` column: one value for the whole
+    batch, or each ticket's (e.g. a reminder's deadline) looked up by
+    ``ticket_id`` (a column) in one JSON object parameter ``{"<id>": params,
+    ...}``. A CASE with a branch per distinct value made the database test a
+    branch per ticket of the batch."""
     if len(groups) == 1:
-        return Value(groups[0][0], output_field=JSONField())
-    return _ParamsOfTicket({str(pk): params for params, ids in groups for pk in ids})
+        return "%s", [JSONField().get_db_prep_value(groups[0][0], connection)]
+    by_id = json.dumps({str(pk): params for params, ids in groups for pk in ids})
+    if connection.vendor == "postgresql":
+        return f"(CAST(%s AS jsonb) -> CAST({ticket_id} AS text))", [by_id]
+    # SQLite: an object comes out of json_extract as its JSON text.
+    return f"json_extract(%s, '$.\"' || {ticket_id} || '\"')", [by_id]
 
 
-def _recipient_rows(ticket_ids: list[int], kind: str, params, now: datetime,
-                    actor_id: int | None = None):
-    """One row per ticket and recipient, with exactly the columns of a new
-    Notification. The recipients of a ticket: its handler when it has one,
-    otherwise every merchant of its shop right now (as
-    ``roles.merchant_memberships`` defines them, so an agent who is also in
-    the merchant group is not one); never ``actor_id``, the person whose action
-    it was (nobody is told what they just did themselves). Someone who joins a
-    shop later gets only what happens after they joined."""
-    recipient = "shop__memberships__user"
-    memberships = roles.merchant_memberships()
-    if actor_id is not None:
-        memberships = memberships.exclude(user_id=actor_id)
-    return (
-        # One filter() call: both conditions speak of the same membership row.
-        Ticket.objects.filter(Q(handler__isnull=True) | Q(**{f"{recipient}_id": F("handler_id")}),
-                              pk__in=in_ids(ticket_ids), shop__memberships__in=memberships)
-        # Annotated in column order: the SELECT lists annotations in this order.
-        .annotate(n_recipient=F(f"{recipient}_id"),
-                  n_kind=Value(kind, output_field=CharField()),
-                  n_ticket=F("pk"),
-                  n_params=params,
-                  n_created_at=Value(now, output_field=DateTimeField()))
-        # Ids in a stable order (ticket, then recipient), whatever plan is chosen.
-        .order_by("pk", f"{recipient}_id")
-        .values_list("n_recipient", "n_kind", "n_ticket", "n_params", "n_created_at")
-    )
+def _batch_rows(tickets: Sequence, returned: bool) -> tuple[str, list]:
+    """``(sql, params)`` of the batch's tickets as rows (id, shop_id,
+    handler_id). PostgreSQL, when they are ``returned`` rows (a sweep batch's
+    UPDATE ... RETURNING, the very values the database has now): as given.
+    Read again by id, each lookup visited both the version the batch replaced
+    and the new one (bench_sweep: about 15 ms of a batch of 5,000 timeouts,
+    a fifth of the statement). Otherwise, and on SQLite, where reading a ticket by its rowid
+    costs less than taking three values apart from a JSON row: from the table,
+    so a caller's stale copy (an assignment's tickets still name the old
+    handler) cannot decide who is told."""
+    if returned and connection.vendor == "postgresql":
+        return rows_subquery([(ticket.pk, ticket.shop_id, ticket.handler_id) for ticket in tickets],
+                             ("id", "shop_id", "handler_id"))
+    return (Ticket.objects.filter(pk__in=in_ids([ticket.pk for ticket in tickets])).order_by()
+            .values("id", "shop_id", "handler_id").query.sql_with_params())
 
 
-def _insert_from(rows) -> int:
-    """INSERT INTO notification (...) SELECT ...: the database fans the batch out
-    to the recipients and copies the values itself, instead of Python building a
-    model object per notification for bulk_create (two thirds of the deadline
-    sweep's CPU time in bench_sweep). The ORM writes the SELECT; it has no
-    INSERT ... SELECT, so that part is SQL."""
+def _insert(tickets: Sequence, kind: str, groups: list[tuple], now: datetime, *,
+            actor_id: int | None = None, returned: bool = False) -> int:
+    """INSERT INTO notification (...) SELECT ...: one row per ticket and
+    recipient, the database fanning the batch out and copying the values
+    itself, instead of Python building a model object per notification for
+    bulk_create (two thirds of the deadline sweep's CPU time in bench_sweep).
+
+    The recipients of a ticket: its handler when it has one, otherwise every
+    merchant of its shop right now (as ``roles.merchant_memberships`` defines
+    them, so an agent who is also in the merchant group is not one); never
+    ``actor_id``, the person whose action it was (nobody is told what they just
+    did themselves). Someone who joins a shop later gets only what happens
+    after they joined.
+
+    The ORM writes the subqueries; it has no INSERT ... SELECT nor a join to a
+    subquery, so the frame is SQL. The batch's tickets and the merchants are
+    each read once into a table of their own, then joined on the shop: SQLite
+    finds a ticket's merchants through an index it builds on the few merchant
+    rows, where asking of every (ticket, membership) row whether it is a
+    merchant's took two thirds of the statement (bench_sweep, a batch of 5,000
+    timeouts); PostgreSQL, given the merchants and the tickets as one join,
+    read every ticket of the merchants' shops."""
     opts = Notification._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(opts.get_field(name).column)
                         for name in ("recipient", "kind", "ticket", "params", "created_at"))
-    select, params = rows.query.get_compiler(connection=connection).as_sql()
+    memberships = roles.merchant_memberships()
+    if actor_id is not None:
+        memberships = memberships.exclude(user_id=actor_id)
+    # A user has one membership at most: (user, shop) rows without duplicates.
+    merchants, merchants_params = (memberships.order_by().values("user_id", "shop_id")
+                                   .query.sql_with_params())
+    batch, batch_params = _batch_rows(tickets, returned)
+    params_sql, params_params = _params_sql(groups, "t.id")
+    at = opts.get_field("created_at").get_db_prep_value(now, connection)
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({columns}) "
+        f"WITH m AS MATERIALIZED ({merchants}), t AS MATERIALIZED ({batch}) "
+        f"SELECT m.user_id, %s, t.id, {params_sql}, %s FROM t "
+        f"JOIN m ON m.shop_id = t.shop_id "
+        f"WHERE t.handler_id IS NULL OR m.user_id = t.handler_id "
+        # Ids in a stable order (ticket, then recipient), whatever plan is chosen.
+        f"ORDER BY t.id, m.user_id"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(opts.db_table)} ({columns}) {select}", params)
+        cursor.execute(sql, [*merchants_params, *batch_params, kind, *params_params, at])
         return cursor.rowcount
 
 
 def notify_many(tickets: Sequence, kind: str, *, now: datetime,
-                events: Sequence | None = None, actor_id: int | None = None) -> int:
+                events: Sequence | None = None, actor_id: int | None = None,
+                returned: bool = False) -> int:
     """Create one notification of ``kind`` per recipient for each ticket (its
     handler, else the active merchants of the ticket's shop; never ``actor_id``,
     whose action it was), in bulk. ``events`` (same length as ``tickets``, or
     None) are the TicketEvents that caused them, for parameters such as a
-    rejection reason. Returns how many were created.
+    rejection reason. ``returned``: the tickets' ``shop_id`` and ``handler_id``
+    are what a statement of this transaction returned (a sweep batch's
+    UPDATE), so they need not be read again (``_batch_rows``). Returns how
+    many were created.
 
     One INSERT ... SELECT whatever the batch size: the ticket ids are one query
     parameter (``tickets.id_lists``), and so are the parameters when they
@@ -152,8 +163,7 @@ def notify_many(tickets: Sequence, kind: str, *, now: datetime,
     if not tickets:
         return 0
     groups = _grouped_params(kind, tickets, events)
-    return _insert_from(_recipient_rows([ticket.pk for ticket in tickets], kind,
-                                        _params_expression(groups), now, actor_id))
+    return _insert(tickets, kind, groups, now, actor_id=actor_id, returned=returned)
 
 
 def notify(ticket, kind: str, *, now: datetime, event=None) -> int:

@@ -17,12 +17,13 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 
 
-def _pg_array(values: list[int]) -> str:
-    """A list of integers as PostgreSQL's array text (``{1,2,3}``), for a
-    ``%s::bigint[]`` parameter. psycopg adapts a Python list element by element
-    in Python; for a sweep batch's thousands of ids, three lists a batch, that
-    cost more than the text (the values are ints already: no quoting needed)."""
-    return "{" + ",".join(map(str, values)) + "}"
+def _pg_array(values: list[int | None]) -> str:
+    """A list of integers (or None) as PostgreSQL's array text (``{1,NULL,3}``),
+    for a ``%s::bigint[]`` parameter. psycopg adapts a Python list element by
+    element in Python; for a sweep batch's thousands of ids, three lists a
+    batch, that cost more than the text (the values are ints already: no
+    quoting needed)."""
+    return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
 
 
 def ids_subquery(ids: Sequence[int]) -> tuple[str, list]:
@@ -36,23 +37,31 @@ def ids_subquery(ids: Sequence[int]) -> tuple[str, list]:
     return "VALUES " + ", ".join(["(%s)"] * len(ids)), ids
 
 
-def pairs_subquery(pairs: Sequence[tuple[int, int]], columns: tuple[str, str]) -> tuple[str, list]:
-    """``(sql, params)`` of a subquery whose rows are ``pairs`` of integers,
-    its two columns named ``columns`` (quoted names), for ``FROM (<sql>) AS t``.
-    For values the caller already has next to each id (a swept ticket's shop,
-    from the UPDATE's RETURNING), so the statement need not look every row up
-    again by id. PostgreSQL: two arrays; SQLite: one JSON list of pairs."""
-    first, second = columns
-    pairs = [(int(a), int(b)) for a, b in pairs]
+def rows_subquery(rows: Sequence[tuple[int | None, ...]],
+                  columns: tuple[str, ...]) -> tuple[str, list]:
+    """``(sql, params)`` of a subquery whose rows are ``rows``, tuples of
+    integers or None, its columns named ``columns`` (quoted names), for
+    ``FROM (<sql>) AS t``. For values the caller already has next to each id
+    (a swept ticket's shop, from the UPDATE's RETURNING), so the statement
+    need not look every row up again by id. PostgreSQL: an array per column;
+    SQLite: one JSON list of rows."""
+    if any(len(row) != len(columns) for row in rows):
+        raise ValueError("every row needs one value per column")
+    # Column by column: read as integers (anything else is refused), None kept.
+    values = [[None if value is None else int(value) for value in column]
+              for column in zip(*rows, strict=True)] or [[] for _ in columns]
     if connection.vendor == "postgresql":
-        return (f"SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS pairs({first}, {second})",
-                [_pg_array([a for a, _ in pairs]), _pg_array([b for _, b in pairs])])
+        arrays = ", ".join(["%s::bigint[]"] * len(columns))
+        return (f"SELECT * FROM unnest({arrays}) AS given({', '.join(columns)})",
+                [_pg_array(column) for column in values])
+    rows = list(zip(*values, strict=True))
     if connection.vendor == "sqlite":
-        return (f"SELECT json_extract(value, '$[0]') AS {first}, "
-                f"json_extract(value, '$[1]') AS {second} FROM json_each(%s)",
-                [json.dumps(pairs)])
-    return (f"SELECT * FROM (VALUES {', '.join(['(%s, %s)'] * len(pairs))}) "
-            f"AS pairs({first}, {second})", [value for pair in pairs for value in pair])
+        selected = ", ".join(f"json_extract(value, '$[{index}]') AS {column}"
+                             for index, column in enumerate(columns))
+        return f"SELECT {selected} FROM json_each(%s)", [json.dumps(rows)]
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return (f"SELECT * FROM (VALUES {', '.join([placeholders] * len(rows))}) "
+            f"AS given({', '.join(columns)})", [value for row in rows for value in row])
 
 
 def in_ids(ids: Sequence[int]) -> RawSQL:

@@ -352,8 +352,9 @@ def _batch_transaction():
 
 
 # What the batch paths need of each claimed ticket: the id for the events and
-# notifications, the shop for the recipients, the deadline for a reminder.
-_RETURNED = ("id", "shop", "deadline")
+# notifications, the shop and handler for the recipients, the deadline for a
+# reminder.
+_RETURNED = ("id", "shop", "deadline", "handler")
 
 
 class SweptTicket(NamedTuple):
@@ -368,6 +369,7 @@ class SweptTicket(NamedTuple):
     pk: int
     shop_id: int
     deadline: datetime | None
+    handler_id: int | None
 _CLAIMED = "sweep_claimed"
 _CHANGED = "sweep_changed"
 _RECORDED = "sweep_recorded"
@@ -416,7 +418,7 @@ def _claim_and_update(queryset, *, limit: int,
         WITH claimed AS MATERIALIZED
             (SELECT ctid ... ORDER BY deadline, id LIMIT n FOR NO KEY UPDATE SKIP LOCKED)
         UPDATE ticket SET ... WHERE <queryset> AND ctid = ANY(ARRAY(SELECT ... FROM claimed))
-        RETURNING id, shop_id, deadline
+        RETURNING id, shop_id, deadline, handler_id
 
     (the row's address on PostgreSQL, its id elsewhere: ``_claim_key``).
 
@@ -527,8 +529,9 @@ def _insert_side_rows(kind: str, webhook: str, tickets: list[SweptTicket], now: 
     if events_for is not None:
         _append_events(events_for, [ticket.pk for ticket in tickets], now)
     # A timeout's notification needs nothing from its event (no actor, no
-    # text), so the events are not read back for it.
-    notify_many(tickets, kind, now=now)
+    # text), so the events are not read back for it. The tickets' shop and
+    # handler are as the UPDATE returned them.
+    notify_many(tickets, kind, now=now, returned=True)
     outbox.record(webhook, tickets, now=now)
 
 

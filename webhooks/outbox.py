@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from tickets import roles
-from tickets.id_lists import pairs_subquery
+from tickets.id_lists import rows_subquery
 from tickets.models import ShopMembership, Ticket
 from tickets.roles import Role
 
@@ -101,7 +101,7 @@ def _insert(event_type: str, tickets: Sequence[tuple[int, int]], now: datetime) 
     at = delivery.get_field("created_at").get_db_prep_value(now, connection)
     e_owner, e_id = f"e.{column(endpoint, 'owner')}", f"e.{column(endpoint, 'id')}"
     t_id, t_shop = column(ticket, "id"), column(ticket, "shop")
-    pairs_sql, pairs_params = pairs_subquery(tickets, (t_id, t_shop))
+    pairs_sql, pairs_params = rows_subquery(tickets, (t_id, t_shop))
     endpoints = f"{quote(endpoint.db_table)} e"
     sql = (
         f"INSERT INTO {quote(delivery.db_table)} ({columns}) "

@@ -3,17 +3,31 @@
 import pytest
 from django.db import connection
 
-from tickets.id_lists import ids_subquery, pairs_subquery
+from tickets.id_lists import ids_subquery, rows_subquery
 
 pytestmark = pytest.mark.django_db
 
 
-def test_pairs_subquery_gives_each_pair_as_a_row_with_the_named_columns():
-    pairs = [(3, 30), (1, 10), (2, 10), (2**40, 7)]
-    sql, params = pairs_subquery(pairs, ('"a"', '"b"'))
+def test_rows_subquery_gives_each_row_with_the_named_columns():
+    rows = [(3, 30, None), (1, 10, 5), (2, 10, None), (2**40, 7, 2**40)]
+    sql, params = rows_subquery(rows, ('"a"', '"b"', '"c"'))
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT p."a", p."b" FROM ({sql}) p ORDER BY p."a"', params)
-        assert cursor.fetchall() == sorted(pairs)
+        cursor.execute(f'SELECT p."a", p."b", p."c" FROM ({sql}) p ORDER BY p."a"', params)
+        assert cursor.fetchall() == sorted(rows)
+
+
+def test_rows_subquery_of_no_rows_gives_no_rows():
+    sql, params = rows_subquery([], ('"a"', '"b"'))
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT p."a", p."b" FROM ({sql}) p', params)
+        assert cursor.fetchall() == []
+
+
+def test_rows_subquery_refuses_values_that_are_not_integers():
+    with pytest.raises(ValueError):
+        rows_subquery([(1, "7}, {8")], ('"a"', '"b"'))
+    with pytest.raises(ValueError):
+        rows_subquery([(1,)], ('"a"', '"b"'))
 
 
 def test_ids_subquery_gives_each_id_as_a_row():

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from notifications.models import Notification
 from tests.factories import MerchantFactory
 from tickets import lifecycle
 from tickets.errors import DeadlinePassed
@@ -28,7 +29,7 @@ def notified(monkeypatch):
     """Every notify_many call the batch paths make, as (kind, tickets, events)."""
     calls = []
 
-    def spy(tickets, kind, *, now, events=None):
+    def spy(tickets, kind, *, now, events=None, returned=False):
         calls.append((kind, [t.pk for t in tickets], events and [e.pk for e in events], now))
         return 0
 
@@ -79,6 +80,23 @@ def test_sweep_notifies_the_shop_of_each_timeout(make_ticket, notified):
 
     assert notified == [("timed_out", sorted(t.pk for t in due), None,
                          DEADLINE + timedelta(minutes=1))]
+
+
+def test_a_timeout_tells_the_handler_alone_and_an_unhandled_ticket_every_merchant(
+        make_ticket, merchant, shop_a):
+    """Who is told is read from the batch's own rows: the handler a ticket has
+    when it times out, else its shop's merchants."""
+    colleague = MerchantFactory(membership__shop=shop_a)
+    handled, unhandled = make_ticket(now=T0), make_ticket(now=T0)
+    Ticket.objects.filter(pk=handled.pk).update(handler=colleague)
+    Notification.objects.all().delete()
+
+    sweep_at(DEADLINE + timedelta(minutes=1))
+
+    told = set(Notification.objects.filter(kind="timed_out")
+               .values_list("ticket_id", "recipient_id"))
+    assert told == {(handled.pk, colleague.pk),
+                    (unhandled.pk, merchant.pk), (unhandled.pk, colleague.pk)}
 
 
 def test_batch_path_writes_what_the_one_by_one_time_out_writes(make_ticket):

@@ -40,10 +40,10 @@ class SweepProperties(TestCase):
         reminders = Counter()
         original = lifecycle.notify_many
 
-        def spy(tickets, kind, *, now, events=None):
+        def spy(tickets, kind, *, now, events=None, returned=False):
             if kind == "due_soon":
                 reminders.update(t.deadline for t in tickets)
-            return original(tickets, kind, now=now, events=events)
+            return original(tickets, kind, now=now, events=events, returned=returned)
 
         lifecycle.notify_many = spy
         try:
