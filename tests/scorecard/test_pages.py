@@ -2,10 +2,16 @@
 (404), agents and ops the ranking and any shop; every figure links to the
 ticket list showing exactly the tickets it counts; bad parameters are 400."""
 
+import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
+
+from scorecard.refresh import refresh
+from tickets import lifecycle
 
 
 def client_for(user) -> Client:
@@ -102,3 +108,25 @@ def test_a_chart_is_kept_until_a_refresh_changes_its_figures(merchant, history, 
     assert client.get(url, {"days": 7}).content == before  # not refreshed yet
     refresh()
     assert client.get(url, {"days": 7}).content != before
+
+
+@pytest.mark.parametrize("language, shown, caption", [
+    ("zh-hans", "10.5 秒", "偶数个时长的中位数取中间两个的平均值，因此可能带半秒"),
+    ("en", "10.5 s", "so it can end in half a second"),
+])
+def test_a_median_of_whole_seconds_ending_in_half_a_second_is_explained(
+        make_ticket, merchant, agent, language, shown, caption):
+    """Review waits of 10 s and 11 s: the median is 10.5 s, shown as it is,
+    and the page says why a figure of whole seconds ends in half a second."""
+    start = timezone.now() - dt.timedelta(days=1)
+    for wait in (10, 11):
+        ticket = make_ticket()
+        with time_machine.travel(start, tick=False):
+            lifecycle.reply(ticket, actor=merchant, body="已发货")
+        with time_machine.travel(start + dt.timedelta(seconds=wait), tick=False):
+            lifecycle.approve(ticket, actor=agent)
+    refresh()
+    page = client_for(merchant).get("/scorecard/", {"days": 7},
+                                    HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert re.search(rf'data-figure="review_wait_median">{re.escape(shown)}<', page)
+    assert caption in page
