@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_create_a_token_see_it_once_and_use_it(page, live_server, login, screenshot, merchant,
                                               pending_ticket):
     login(page, merchant)
+    page.click(".settings-menu summary")  # the header's settings menu
     page.click("a[href='/settings/tokens/']")
     page.fill("#id_name", "ERP 同步")
     page.click("form[action='/settings/tokens/'] button[type=submit]")

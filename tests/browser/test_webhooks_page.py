@@ -20,6 +20,7 @@ def receiver():
 def test_register_send_a_test_event_and_see_it_in_the_log(page, live_server, login, screenshot,
                                                           merchant, receiver):
     login(page, merchant)
+    page.click(".settings-menu summary")  # the header's settings menu
     page.click("a[href='/settings/webhooks/']")
     page.fill("#id_url", receiver.url)
     page.check("input[name=events][value='ticket.created']")
