@@ -229,25 +229,30 @@ def _local_time(datetimes: str) -> Callable:
             # fromutc is what astimezone calls; it wants the zone attached.
             return from_utc(moment.replace(tzinfo=shop_zone)).replace(tzinfo=None)
 
-        def offset_of(hour: str) -> timedelta | None:
-            """The zone's offset from UTC throughout the UTC hour ``hour`` (the
-            text's first 13 characters), or None when it changes within it."""
-            start = parse(hour + ":00:00")
+        def offset_of(day: str) -> timedelta | None:
+            """The zone's offset from UTC throughout the UTC day ``day`` (the
+            text's first 10 characters), or None when it changes within it.
+            The same offset at both ends means none in between: no zone of
+            the tz database changes its offset twice within 48 hours."""
+            start = parse(day)
             offset = exact(start) - start
-            end = start + timedelta(hours=1) - timedelta(microseconds=1)
+            end = start + timedelta(days=1) - timedelta(microseconds=1)
             return offset if exact(end) - end == offset else None
 
         offsets: dict[str, timedelta | None] = {}
 
         def from_text(text: str) -> datetime:
-            # Most of an export's times fall in hours already seen: one dict
+            # Most of an export's times fall on days already seen: one dict
             # look-up and an addition instead of a time-zone conversion each
-            # (the same wall time; a conversion cost four times the look-up).
-            hour = text[:13]
+            # (a conversion cost four times the look-up). By day rather than
+            # by hour: 50,000 tickets over 300 days asked for 7,200 offsets, a
+            # third of the converter's time (bench_export's rows: 0.127 s by
+            # hour, 0.091 s by day).
+            day = text[:10]
             try:
-                offset = offsets[hour]
+                offset = offsets[day]
             except KeyError:
-                offset = offsets[hour] = offset_of(hour)
+                offset = offsets[day] = offset_of(day)
             moment = parse(text)
             return exact(moment) if offset is None else moment + offset
 

@@ -5,6 +5,7 @@ name, the cap inside the task, and a clean restart after a retry."""
 import datetime as dt
 import io
 import zipfile
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.files.base import ContentFile
@@ -233,6 +234,20 @@ def test_writer_reports_progress_every_few_rows_and_stops_at_the_cap():
     assert written == 5 and seen == [2, 4]
     with pytest.raises(writer.RowLimitExceeded):
         writer.write_workbook([row] * 6, io.BytesIO(), columns=columns, max_rows=5)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"])
+def test_utc_text_becomes_the_zones_local_time_across_its_offset_changes(settings, zone):
+    # SQLite hands the times over as UTC text; the writer shifts them by the
+    # offset of their UTC day, and must not across a change (Lord Howe's is
+    # half an hour).
+    settings.TIME_ZONE = zone
+    to_local = writer._local_time(writer.UTC_TEXT)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for minutes in range(0, 366 * 24 * 60, 5):
+        moment = start + dt.timedelta(minutes=minutes, microseconds=minutes % 2 * 250_001)
+        text = str(moment.replace(tzinfo=None))  # as Django stores it: no zeros after the second
+        assert to_local(text) == moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None), text
 
 
 def test_text_loses_exactly_the_characters_openpyxl_refuses():
