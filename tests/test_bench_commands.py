@@ -6,6 +6,7 @@ test's database); the scorecard's runs in-process on the test's database."""
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from io import StringIO
@@ -74,6 +75,12 @@ def test_bench_export_reports_every_round_and_ends_with_its_verdicts(tmp_path):
         "target export/openpyxl time", "target export peak RSS"]
     assert all(VERDICT.match(line) for line in lines), lines
     assert output.rstrip().endswith(lines[-1])
+    # Its tickets lie in the table in creation order, as a real table's rows do
+    # (each is inserted when it is created): the reads it times are a real export's.
+    with sqlite3.connect(tmp_path / "bench.sqlite3") as db:
+        created = [row[0] for row in db.execute(
+            "SELECT created_at FROM tickets_ticket ORDER BY id")]
+    assert len(created) == 60 and created == sorted(created) and len(set(created)) > 1
 
 
 def test_bench_webhooks_runs_a_worker_and_the_bare_loop_and_ends_with_its_verdict(tmp_path):
