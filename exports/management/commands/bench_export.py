@@ -205,7 +205,7 @@ def _ensure_bench_rows(rows: int) -> int:
     if tickets.count() == rows and _in_creation_order(tickets):
         return 0
     with transaction.atomic():
-        Ticket.objects.filter(shop=shop).delete()
+        tickets.delete()
         Order.objects.filter(shop=shop).delete()
     types = list(seed_service_types().values())
     rng = random.Random(rows)
